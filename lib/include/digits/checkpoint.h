@@ -1,0 +1,84 @@
+// One checkpoint file: everything needed to use a model or to resume its training exactly.
+//
+// Format (version 1): a LibTorch serialization archive (a zip file, as torch::save writes) with
+//   digits.format   int      the format version; files from a newer version are refused
+//   digits.meta     string   "key=value" lines, listed below
+//   model           archive  the network's parameters and buffers (Module::save)
+//   optimizer       archive  the optimizer's state (Optimizer::save), absent in exported models
+//   rng             tensor   the CPU generator's state when the checkpoint was taken
+// Keys of digits.meta:
+//   torch_version                 LibTorch that wrote it, e.g. 1.13.0
+//   model.arch, model.width, model.dropout           see model.h
+//   norm.mean, norm.std           input = (pixel / 255 - mean) / std
+//   epoch                         completed epochs
+//   batch_in_epoch                batches done in the epoch under way (0 at an epoch's end)
+//   global_step                   optimizer steps since the run began
+//   best_val_acc, last_val_acc    validation accuracy, best so far and latest (nan when none)
+//   epoch_loss_sum, epoch_samples partial training loss of the epoch under way
+//   data.rows, data.fingerprint   the training data's size and digest (dataset.h fingerprint)
+//   train.*                       the options of the run that wrote it (see trainer.h)
+// Writes are atomic: a temporary file beside the target is written, flushed to disk, then
+// renamed over the target, so a crash leaves either the old or the new file, never half of one.
+#pragma once
+
+#include <torch/serialize/input-archive.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "digits/error.h"
+#include "digits/model.h"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace digits {
+
+inline constexpr int64_t kCheckpointFormatVersion = 1;
+
+// Input normalisation the network was trained with: (pixel / 255 - mean) / std.
+struct Normalization {
+  double mean = 0.0;
+  double std = 1.0;
+};
+
+struct Checkpoint {
+  int64_t format_version = kCheckpointFormatVersion;
+  std::string torch_version;  // filled in on save
+  ModelConfig model;
+  Normalization normalization;
+
+  int64_t epoch = 0;
+  int64_t batch_in_epoch = 0;
+  int64_t global_step = 0;
+  double best_val_acc = std::numeric_limits<double>::quiet_NaN();
+  double last_val_acc = std::numeric_limits<double>::quiet_NaN();
+  double epoch_loss_sum = 0.0;
+  int64_t epoch_samples = 0;
+  int64_t data_rows = 0;
+  uint64_t data_fingerprint = 0;
+  std::map<std::string, std::string> train_options;  // stored under "train."
+  torch::Tensor rng_state;                            // uint8; undefined when not saved
+
+  DigitNet net;  // on load: rebuilt from `model` with the stored weights, in eval mode
+  // On load: the optimizer's saved state, for Optimizer::load; null when the file has none.
+  std::shared_ptr<torch::serialize::InputArchive> optimizer_state;
+};
+
+// Writes `checkpoint` (with `checkpoint.net`'s weights and, when given, the optimizer's state)
+// atomically to `path`. Fails with a message naming the path on any I/O problem (full disk,
+// unwritable directory), leaving a previous file at `path` untouched.
+Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
+                       const torch::optim::Optimizer* optimizer = nullptr);
+
+// Reads a checkpoint and rebuilds its network on `device`. Truncated, empty, foreign and
+// newer-format files give an Error naming the path and what is wrong.
+Result<Checkpoint> load_checkpoint(const std::string& path,
+                                   torch::Device device = torch::Device(torch::kCPU));
+
+}  // namespace digits

@@ -1,0 +1,52 @@
+// Using trained networks: one checkpoint or an ensemble, optionally with test-time shifts.
+#pragma once
+
+#include <torch/types.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "digits/checkpoint.h"
+#include "digits/error.h"
+#include "digits/image.h"
+
+namespace digits {
+
+struct Prediction {
+  std::array<float, kClasses> probabilities{};
+  int digit = 0;           // the most likely digit
+  float confidence = 0.f;  // its probability
+};
+
+class Predictor {
+ public:
+  // Loads one checkpoint, or several as an ensemble whose probabilities are averaged.
+  static Result<Predictor> load(const std::vector<std::string>& checkpoint_paths,
+                                torch::Device device = torch::Device(torch::kCPU));
+  // Wraps networks already in memory (e.g. just trained); each with its own normalisation.
+  static Predictor from_checkpoints(std::vector<Checkpoint> members,
+                                    torch::Device device = torch::Device(torch::kCPU));
+
+  // Class probabilities [N, 10] (float, CPU) for images [N, 28, 28]: uint8 0..255, or float
+  // 0..1. With `tta`, each image is also shifted one pixel in each of four directions and the
+  // five results averaged.
+  torch::Tensor probabilities(const torch::Tensor& images, bool tta = false,
+                              int64_t batch_size = 1000) const;
+
+  // One image [28, 28] (uint8 or float 0..1), in inference mode: what the drawing app calls.
+  Prediction predict(const torch::Tensor& image) const;
+
+  const std::vector<Checkpoint>& members() const { return members_; }
+  const std::vector<std::string>& paths() const { return paths_; }
+
+ private:
+  std::vector<Checkpoint> members_;
+  std::vector<std::string> paths_;
+  torch::Device device_{torch::kCPU};
+};
+
+// Images shifted by (dy, dx) pixels with zeros filling in: [N, 28, 28] in, same shape out.
+torch::Tensor shift_images(const torch::Tensor& images, int64_t dy, int64_t dx);
+
+}  // namespace digits

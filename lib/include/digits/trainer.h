@@ -1,0 +1,140 @@
+// Training: shuffled mini-batches, augmentation, LR schedule, evaluation and checkpoints.
+//
+// Every random choice is derived from (seed, epoch, batch): the batch order from (seed, epoch),
+// augmentation and dropout from (seed, epoch, batch). A run resumed from any checkpoint, even one
+// taken mid-epoch, therefore continues exactly as the uninterrupted run would have.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "digits/checkpoint.h"
+#include "digits/dataset.h"
+#include "digits/error.h"
+#include "digits/model.h"
+
+namespace digits {
+
+// Random affine distortion applied to each training image, per batch.
+struct AugmentConfig {
+  bool enabled = true;
+  double rotation_deg = 10.0;  // uniform in [-r, r]
+  double scale = 0.10;         // uniform in [1 - s, 1 + s]
+  double shift_px = 2.0;       // uniform in [-t, t] along each axis
+};
+
+// The options of a run. Everything here except `checkpoint_dir`, `device` and `threads` is part
+// of the run's identity: resuming with other values is refused unless fine-tuning.
+struct TrainConfig {
+  std::vector<std::string> data_paths;
+  int64_t limit = -1;         // use the first N rows of the data; -1 for all
+  double val_fraction = 0.1;  // stratified hold-out for validation
+  uint64_t seed = 1;
+
+  ModelConfig model;
+  std::string optimizer = "adamw";    // sgd (momentum, Nesterov) | adam | adamw
+  double lr = 3e-3;                   // peak learning rate
+  double momentum = 0.9;              // sgd only
+  double weight_decay = 1e-4;
+  std::string schedule = "onecycle";  // onecycle | cosine | constant
+  int64_t epochs = 30;                // the run's total; the schedule is built on it
+  int64_t batch_size = 64;
+  AugmentConfig augment;
+
+  std::string checkpoint_dir = "checkpoints";
+  std::string device = "cpu";
+
+  // As stored in a checkpoint under "train." (identity options only).
+  std::map<std::string, std::string> to_options() const;
+  // Reads the options a checkpoint stored; unknown keys are an Error.
+  static Result<TrainConfig> from_options(const std::map<std::string, std::string>& options);
+};
+
+// Learning rate at `step` of `total_steps` for a schedule peaking at `peak`.
+double scheduled_lr(const std::string& schedule, double peak, int64_t step, int64_t total_steps);
+
+struct BatchProgress {
+  int64_t epoch;  // 1-based, of `epochs`
+  int64_t epochs;
+  int64_t batch;  // 1-based, of `batches`
+  int64_t batches;
+  double loss;            // running mean over this epoch
+  double images_per_s;    // this epoch so far
+  double eta_seconds;     // to the end of the run
+};
+
+struct EpochReport {
+  int64_t epoch;
+  double train_loss;
+  double val_loss;  // nan without a validation split
+  double val_acc;   // nan without a validation split
+  double lr;        // at the epoch's last step
+  double images_per_s;
+  double seconds;
+  bool best;  // val_acc is the best so far; best.pt was written
+};
+
+// Reported to the caller; the library itself prints nothing.
+struct TrainHooks {
+  std::function<void(const BatchProgress&)> on_batch;  // about every 1% of an epoch
+  std::function<void(const EpochReport&)> on_epoch;
+  const std::atomic<bool>* stop = nullptr;  // checked after every batch (e.g. set by SIGINT)
+  int64_t stop_after_epochs = -1;           // end this invocation after N epochs; -1: run all
+};
+
+enum class StopReason { kFinished, kStopAfter, kInterrupted };
+
+struct TrainResult {
+  StopReason reason;
+  int64_t epochs_done;  // of the whole run
+  double best_val_acc;
+  std::string last_checkpoint;  // DIR/last.pt
+};
+
+enum class ResumeMode {
+  kExact,     // continue the same run: options and data must match the checkpoint
+  kFineTune,  // start a new run (epoch 0, fresh optimizer) from the checkpoint's weights
+};
+
+class Trainer {
+ public:
+  // A new run on `data` (train format).
+  static Result<std::unique_ptr<Trainer>> start(const TrainConfig& config, Dataset data);
+  // Continues (or fine-tunes from) a checkpoint. kExact refuses other options or other data,
+  // with a message naming each difference.
+  static Result<std::unique_ptr<Trainer>> resume(Checkpoint checkpoint, const TrainConfig& config,
+                                                 Dataset data, ResumeMode mode);
+  ~Trainer();
+
+  // Trains until the run's total epochs, `stop_after_epochs`, or `stop`. Writes DIR/last.pt
+  // (every epoch and when stopped), DIR/best.pt (when val_acc improves) and DIR/metrics.csv.
+  Result<TrainResult> run(const TrainHooks& hooks);
+
+  const TrainConfig& config() const;
+  int64_t epochs_done() const;
+  int64_t train_size() const;
+  int64_t val_size() const;
+  DigitNet net() const;
+
+  // Loss and accuracy of the current network on labelled data.
+  struct Evaluation {
+    double loss;
+    double accuracy;
+  };
+  Evaluation evaluate(const Dataset& data);
+
+ private:
+  struct State;
+  explicit Trainer(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
+};
+
+// One epoch's row in DIR/metrics.csv and the trainer's summary line: "key=value ..." tokens.
+std::string format_epoch_report(const EpochReport& report);
+
+}  // namespace digits

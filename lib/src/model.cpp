@@ -1,0 +1,92 @@
+#include "digits/model.h"
+
+#include <torch/nn/functional.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/pooling.h>
+
+namespace digits {
+
+namespace F = torch::nn::functional;
+using torch::nn::BatchNorm2d;
+using torch::nn::Conv2d;
+using torch::nn::Conv2dOptions;
+
+SeedNetImpl::SeedNetImpl() {
+  conv1 = register_module("conv1", Conv2d(Conv2dOptions(1, 64, 5).padding(2)));
+  conv2 = register_module("conv2", Conv2d(Conv2dOptions(64, 32, 5)));
+  fc = register_module("fc", torch::nn::Linear(32 * 5 * 5, kClasses));
+}
+
+torch::Tensor SeedNetImpl::forward(torch::Tensor x) {
+  x = F::max_pool2d(torch::relu(conv1(x)), F::MaxPool2dFuncOptions(2));  // 64 x 14 x 14
+  x = F::max_pool2d(torch::relu(conv2(x)), F::MaxPool2dFuncOptions(2));  // 32 x 5 x 5
+  return fc(x.flatten(1));
+}
+
+namespace {
+// Convolution without bias (batch norm supplies it), batch norm, ReLU.
+torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
+                              int64_t padding = 0) {
+  return torch::nn::Sequential(
+      Conv2d(Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false)),
+      BatchNorm2d(out), torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
+}
+
+// Two 3x3 convolutions, then a strided 5x5 one that halves the size (a learned pooling).
+torch::nn::Sequential block(int64_t in, int64_t out, bool downsample) {
+  torch::nn::Sequential b;
+  b->extend(*conv_bn(in, out, 3));
+  b->extend(*conv_bn(out, out, 3));
+  if (downsample) b->extend(*conv_bn(out, out, 5, 2, 2));
+  return b;
+}
+}  // namespace
+
+BnCnnImpl::BnCnnImpl(int64_t width, double dropout) {
+  block1 = register_module("block1", block(1, width, true));              // 28 -> 24 -> 12
+  block2 = register_module("block2", block(width, 2 * width, true));      // 12 -> 8 -> 4
+  block3 = register_module("block3", conv_bn(2 * width, 4 * width, 4));  // 4 -> 1
+  drop = register_module("drop", torch::nn::Dropout(dropout));
+  fc = register_module("fc", torch::nn::Linear(4 * width, kClasses));
+}
+
+torch::Tensor BnCnnImpl::forward(torch::Tensor x) {
+  x = drop(block1->forward(x));
+  x = drop(block2->forward(x));
+  x = drop(block3->forward(x).flatten(1));
+  return fc(x);
+}
+
+const std::vector<ArchInfo>& architectures() {
+  static const std::vector<ArchInfo> list = {
+      {"bncnn",
+       "default; 3x3 conv blocks with batch norm, strided 5x5 downsampling, dropout "
+       "(--width channels, --dropout)"},
+      {"seed", "the original program's network: conv 64@5x5, pool, conv 32@5x5, pool, linear"},
+  };
+  return list;
+}
+
+Result<DigitNet> make_model(const ModelConfig& config) {
+  if (config.arch == "seed") return DigitNet(std::make_shared<SeedNetImpl>());
+  if (config.arch == "bncnn") {
+    if (config.width < 1 || config.width > 1024) {
+      return Error{"model width " + std::to_string(config.width) + " is not in 1..1024"};
+    }
+    if (!(config.dropout >= 0.0 && config.dropout < 1.0)) {
+      return Error{"dropout " + std::to_string(config.dropout) + " is not in [0, 1)"};
+    }
+    return DigitNet(std::make_shared<BnCnnImpl>(config.width, config.dropout));
+  }
+  std::string names;
+  for (const auto& a : architectures()) names += (names.empty() ? "" : ", ") + a.name;
+  return Error{"unknown model '" + config.arch + "'; known models: " + names};
+}
+
+int64_t parameter_count(const DigitNetImpl& net) {
+  int64_t n = 0;
+  for (const auto& p : net.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace digits

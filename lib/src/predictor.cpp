@@ -1,0 +1,84 @@
+#include "digits/predictor.h"
+
+#include <torch/torch.h>
+
+namespace digits {
+
+namespace {
+constexpr int64_t kTtaShifts[][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}};
+}  // namespace
+
+Result<Predictor> Predictor::load(const std::vector<std::string>& checkpoint_paths,
+                                  torch::Device device) {
+  if (checkpoint_paths.empty()) return Error{"no checkpoint given"};
+  std::vector<Checkpoint> members;
+  for (const auto& path : checkpoint_paths) {
+    auto c = load_checkpoint(path, device);
+    if (!c) return c.error();
+    c->optimizer_state.reset();  // prediction never needs it
+    members.push_back(std::move(*c));
+  }
+  Predictor p = from_checkpoints(std::move(members), device);
+  p.paths_ = checkpoint_paths;
+  return p;
+}
+
+Predictor Predictor::from_checkpoints(std::vector<Checkpoint> members, torch::Device device) {
+  Predictor p;
+  p.device_ = device;
+  p.members_ = std::move(members);
+  for (auto& m : p.members_) {
+    m.net->to(device);
+    m.net->eval();
+  }
+  p.paths_.resize(p.members_.size());
+  return p;
+}
+
+torch::Tensor shift_images(const torch::Tensor& images, int64_t dy, int64_t dx) {
+  const int64_t h = images.size(-2), w = images.size(-1);
+  auto out = torch::zeros_like(images);
+  const int64_t y0 = std::max<int64_t>(0, dy), y1 = std::min(h, h + dy);
+  const int64_t x0 = std::max<int64_t>(0, dx), x1 = std::min(w, w + dx);
+  out.slice(-2, y0, y1).slice(-1, x0, x1).copy_(
+      images.slice(-2, y0 - dy, y1 - dy).slice(-1, x0 - dx, x1 - dx));
+  return out;
+}
+
+torch::Tensor Predictor::probabilities(const torch::Tensor& images, bool tta,
+                                       int64_t batch_size) const {
+  c10::InferenceMode guard;
+  const auto unit = images.scalar_type() == torch::kUInt8
+                        ? images.to(torch::kFloat).div(255.0)
+                        : images.to(torch::kFloat);
+  const int64_t n = unit.size(0);
+  auto total = torch::zeros({n, kClasses}, torch::kFloat);
+  const int64_t views = tta ? static_cast<int64_t>(std::size(kTtaShifts)) : 1;
+  for (int64_t i = 0; i < n; i += batch_size) {
+    const auto chunk = unit.slice(0, i, std::min(n, i + batch_size)).to(device_);
+    auto sum = torch::zeros({chunk.size(0), kClasses}, chunk.options());
+    for (int64_t v = 0; v < views; ++v) {
+      const auto view = v == 0 ? chunk : shift_images(chunk, kTtaShifts[v][0], kTtaShifts[v][1]);
+      for (const auto& m : members_) {
+        const auto x = (view.unsqueeze(1) - m.normalization.mean) / m.normalization.std;
+        sum += torch::softmax(m.net->forward(x), 1);
+      }
+    }
+    total.slice(0, i, i + chunk.size(0)).copy_(sum.to(torch::kCPU));
+  }
+  return total / static_cast<double>(views * static_cast<int64_t>(members_.size()));
+}
+
+Prediction Predictor::predict(const torch::Tensor& image) const {
+  const auto probs = probabilities(image.reshape({1, kImageSide, kImageSide})).contiguous();
+  Prediction p;
+  const float* v = probs.data_ptr<float>();
+  for (int64_t k = 0; k < kClasses; ++k) {
+    p.probabilities[k] = v[k];
+    if (v[k] > p.probabilities[p.digit]) p.digit = static_cast<int>(k);
+  }
+  p.confidence = p.probabilities[p.digit];
+  return p;
+}
+
+}  // namespace digits
