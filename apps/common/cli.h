@@ -1,0 +1,147 @@
+// What every digits program shares on the command line: exit codes, option parsing that exits 2
+// on a usage error, Ctrl-C handling, and a progress line with an ETA. Header-only and free of
+// LibTorch, so it costs nothing to include.
+#pragma once
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace digits::cli {
+
+// Exit codes shared by all programs (documented in docs/reliability.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;    // an internal or system error (disk full, ...)
+inline constexpr int kExitBadInput = 2;   // bad option, bad file, bad checkpoint
+inline constexpr int kExitSigint = 130;   // 128 + SIGINT
+inline constexpr int kExitSigterm = 143;  // 128 + SIGTERM
+
+// Parses argv. Returns an exit code when the program should stop now: 0 after --help, 2 after a
+// usage error (the message and the usage line go to stderr).
+inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << app.get_name() << ": " << e.what() << "\n"
+              << "usage: " << app.get_name() << " [OPTIONS]  (see --help)\n";
+    return kExitBadInput;
+  }
+  return std::nullopt;
+}
+
+// Prints "program: message" to stderr and returns `code`, for `return fail(...)` in main.
+inline int fail(const std::string& program, const std::string& message, int code = kExitBadInput) {
+  std::cerr << program << ": " << message << "\n";
+  return code;
+}
+
+// SIGINT and SIGTERM ask the program to stop at the next safe point (a batch boundary). A second
+// signal exits at once; whatever was saved before stays intact (saves are atomic).
+class StopSignal {
+ public:
+  static void install() {
+    struct sigaction sa {};
+    sa.sa_handler = &StopSignal::handle;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+  }
+  static const std::atomic<bool>* flag() { return &requested(); }
+  static bool stop_requested() { return requested().load(); }
+  // The exit code for the signal received: 130 for SIGINT, 143 for SIGTERM, 0 for none.
+  static int exit_code() {
+    const int s = signal_number().load();
+    return s == 0 ? 0 : 128 + s;
+  }
+
+ private:
+  static std::atomic<bool>& requested() {
+    static std::atomic<bool> r{false};
+    return r;
+  }
+  static std::atomic<int>& signal_number() {
+    static std::atomic<int> s{0};
+    return s;
+  }
+  static void handle(int sig) {
+    if (requested().exchange(true)) {
+      static const char msg[] = "\nsecond signal: exiting now\n";
+      [[maybe_unused]] auto n = write(STDERR_FILENO, msg, sizeof msg - 1);
+      _exit(128 + sig);
+    }
+    signal_number().store(sig);
+  }
+};
+
+inline bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+
+// "1h02m", "3m07s", "12s".
+inline std::string format_duration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+  } else if (s >= 60) {
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lds", s);
+  }
+  return buf;
+}
+
+// A progress line on stderr: redrawn in place on a terminal (at most 10 times a second), one
+// plain line per `plain_every` fraction of the work otherwise (logs stay readable).
+class Progress {
+ public:
+  explicit Progress(bool terminal = stderr_is_terminal(), double plain_every = 0.25)
+      : terminal_(terminal), plain_every_(plain_every) {}
+
+  // `fraction` of the current unit of work (0..1) done; `text` describes it.
+  void update(double fraction, const std::string& text) {
+    const auto now = std::chrono::steady_clock::now();
+    if (terminal_) {
+      if (now - last_draw_ < std::chrono::milliseconds(100) && fraction < 1.0) return;
+      last_draw_ = now;
+      const int width = 24;
+      const int filled = static_cast<int>(fraction * width + 0.5);
+      std::string bar(filled, '#');
+      bar.resize(width, '.');
+      std::fprintf(stderr, "\r\033[K[%s] %s", bar.c_str(), text.c_str());
+      std::fflush(stderr);
+      drawn_ = true;
+    } else if (fraction >= next_plain_) {
+      std::fprintf(stderr, "%s\n", text.c_str());
+      while (next_plain_ <= fraction) next_plain_ += plain_every_;
+    }
+  }
+  // Ends the current line (before printing anything else) and starts a new unit of work.
+  void finish() {
+    if (terminal_ && drawn_) std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    drawn_ = false;
+    next_plain_ = plain_every_;
+  }
+
+ private:
+  bool terminal_;
+  double plain_every_;
+  double next_plain_ = plain_every_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+}  // namespace digits::cli

@@ -1,0 +1,174 @@
+// Tests of digits/checkpoint.h: round trip of everything a checkpoint holds, and atomic saves.
+#include "digits/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+using testing::TempDir;
+
+// A checkpoint of a small default network after one AdamW step (so the optimizer has state).
+struct Sample {
+  Checkpoint checkpoint;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+};
+
+Sample make_sample() {
+  torch::manual_seed(3);
+  Sample s;
+  s.checkpoint.model.width = 8;
+  s.checkpoint.model.dropout = 0.25;
+  s.checkpoint.net = make_model(s.checkpoint.model).value();
+  s.optimizer = std::make_unique<torch::optim::AdamW>(s.checkpoint.net->parameters(),
+                                                      torch::optim::AdamWOptions(1e-3));
+  s.checkpoint.net->train();
+  auto loss = s.checkpoint.net->forward(torch::randn({4, 1, 28, 28})).sum();
+  loss.backward();
+  s.optimizer->step();
+  auto& c = s.checkpoint;
+  c.normalization = {0.1307, 0.3081};
+  c.epoch = 3;
+  c.batch_in_epoch = 17;
+  c.global_step = 1234;
+  c.best_val_acc = 0.987;
+  c.last_val_acc = 0.981;
+  c.epoch_loss_sum = 12.5;
+  c.epoch_samples = 1088;
+  c.data_rows = 42000;
+  c.data_fingerprint = 0xfedcba9876543210ULL;
+  c.train_options = {{"lr", "0.003"}, {"data.0", "data/train.csv"}, {"seed", "9"}};
+  c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  return s;
+}
+
+TEST(Checkpoint, RoundTripKeepsWeightsOptimizerStateAndMetadata) {
+  TempDir dir;
+  Sample s = make_sample();
+  const std::string path = dir.file("c.pt");
+  ASSERT_TRUE(save_checkpoint(path, s.checkpoint, s.optimizer.get()));
+
+  auto loaded = load_checkpoint(path);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  const Checkpoint& a = s.checkpoint;
+  const Checkpoint& b = *loaded;
+  EXPECT_EQ(b.format_version, kCheckpointFormatVersion);
+  EXPECT_FALSE(b.torch_version.empty());
+  EXPECT_EQ(b.model, a.model);
+  EXPECT_EQ(b.normalization.mean, a.normalization.mean);
+  EXPECT_EQ(b.normalization.std, a.normalization.std);
+  EXPECT_EQ(b.epoch, 3);
+  EXPECT_EQ(b.batch_in_epoch, 17);
+  EXPECT_EQ(b.global_step, 1234);
+  EXPECT_EQ(b.best_val_acc, a.best_val_acc);
+  EXPECT_EQ(b.last_val_acc, a.last_val_acc);
+  EXPECT_EQ(b.epoch_loss_sum, a.epoch_loss_sum);
+  EXPECT_EQ(b.epoch_samples, a.epoch_samples);
+  EXPECT_EQ(b.data_rows, a.data_rows);
+  EXPECT_EQ(b.data_fingerprint, a.data_fingerprint);
+  EXPECT_EQ(b.train_options, a.train_options);
+  ASSERT_TRUE(b.rng_state.defined());
+  EXPECT_TRUE(torch::equal(b.rng_state, a.rng_state));
+
+  // Weights and buffers (batch-norm running statistics) are equal.
+  const auto pa = a.net->named_parameters();
+  const auto pb = b.net->named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+  const auto ba = a.net->named_buffers();
+  const auto bb = b.net->named_buffers();
+  for (const auto& item : ba) EXPECT_TRUE(torch::equal(item.value(), bb[item.key()])) << item.key();
+  EXPECT_FALSE(b.net->is_training());  // loaded networks are ready for inference
+
+  // The optimizer state loads into a fresh optimizer and equals the saved one.
+  ASSERT_NE(b.optimizer_state, nullptr);
+  torch::optim::AdamW restored(b.net->parameters(), torch::optim::AdamWOptions(1e-3));
+  restored.load(*b.optimizer_state);
+  const auto& sa = s.optimizer->state();
+  const auto& sb = restored.state();
+  ASSERT_EQ(sa.size(), sb.size());
+  ASSERT_FALSE(sa.empty());
+  for (size_t i = 0; i < a.net->parameters().size(); ++i) {
+    const auto key_a = s.optimizer->param_groups()[0].params()[i].unsafeGetTensorImpl();
+    const auto key_b = restored.param_groups()[0].params()[i].unsafeGetTensorImpl();
+    const auto& xa =
+        static_cast<const torch::optim::AdamWParamState&>(*sa.at(c10::guts::to_string(key_a)));
+    const auto& xb =
+        static_cast<const torch::optim::AdamWParamState&>(*sb.at(c10::guts::to_string(key_b)));
+    EXPECT_EQ(xa.step(), xb.step());
+    EXPECT_TRUE(torch::equal(xa.exp_avg(), xb.exp_avg()));
+    EXPECT_TRUE(torch::equal(xa.exp_avg_sq(), xb.exp_avg_sq()));
+  }
+}
+
+TEST(Checkpoint, RebuildsTheArchitectureFromTheFileAlone) {
+  TempDir dir;
+  for (const auto& arch : architectures()) {
+    Checkpoint c;
+    c.model.arch = arch.name;
+    c.model.width = 8;
+    c.net = make_model(c.model).value();
+    const std::string path = dir.file(arch.name + ".pt");
+    ASSERT_TRUE(save_checkpoint(path, c));
+    auto loaded = load_checkpoint(path);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->model.arch, arch.name);
+    EXPECT_EQ(loaded->optimizer_state, nullptr);
+    c.net->eval();
+    const auto x = torch::randn({2, 1, 28, 28});
+    EXPECT_TRUE(torch::allclose(c.net->forward(x), loaded->net->forward(x)));
+  }
+}
+
+TEST(Checkpoint, AFailedSaveLeavesThePreviousFileIntact) {
+  TempDir dir;
+  Sample s = make_sample();
+  const std::string path = dir.file("last.pt");
+  ASSERT_TRUE(save_checkpoint(path, s.checkpoint));
+  const std::string before = testing::read_file(path);
+
+  // The temporary file cannot be created: a directory stands where it would go.
+  std::filesystem::create_directory(path + ".tmp." + std::to_string(::getpid()));
+  Checkpoint changed = make_sample().checkpoint;
+  changed.epoch = 99;
+  const Status st = save_checkpoint(path, changed);
+  EXPECT_FALSE(st);
+  EXPECT_NE(st.error().message.find("last.pt"), std::string::npos) << st.error().message;
+  EXPECT_EQ(testing::read_file(path), before);
+  auto loaded = load_checkpoint(path);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->epoch, 3);
+}
+
+TEST(Checkpoint, SavingIntoAMissingDirectoryIsAnError) {
+  TempDir dir;
+  Sample s = make_sample();
+  const Status st = save_checkpoint(dir.file("no/such/dir/c.pt"), s.checkpoint);
+  EXPECT_FALSE(st);
+  EXPECT_NE(st.error().message.find("c.pt"), std::string::npos);
+}
+
+TEST(Checkpoint, NonCheckpointsAreClearErrors) {
+  TempDir dir;
+  testing::write_file(dir.file("empty.pt"), "");
+  testing::write_file(dir.file("text.pt"), "label,pixel0\n1,2\n");
+  Sample s = make_sample();
+  ASSERT_TRUE(save_checkpoint(dir.file("good.pt"), s.checkpoint));
+  const std::string good = testing::read_file(dir.file("good.pt"));
+  testing::write_file(dir.file("cut.pt"), good.substr(0, good.size() / 2));
+  for (const char* name : {"empty.pt", "text.pt", "cut.pt", "missing.pt"}) {
+    auto r = load_checkpoint(dir.file(name));
+    ASSERT_FALSE(r) << name << " loaded";
+    EXPECT_NE(r.error().message.find(name), std::string::npos) << r.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace digits

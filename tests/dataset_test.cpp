@@ -1,0 +1,276 @@
+// Tests of digits/dataset.h: the Kaggle CSV loader, the split and subsets.
+#include "digits/dataset.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <set>
+#include <string>
+
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+using testing::kaggle_header;
+using testing::kaggle_row;
+using testing::TempDir;
+using testing::write_file;
+
+// The error message of loading `text` as a file named `name`; "" when it loads.
+std::string load_error(const TempDir& dir, const std::string& text,
+                       const std::string& name = "in.csv") {
+  write_file(dir.file(name), text);
+  auto r = load_kaggle_csv(dir.file(name));
+  return r ? "" : r.error().message;
+}
+
+void write_gz(const std::string& path, const std::string& text) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())),
+            static_cast<int>(text.size()));
+  gzclose(f);
+}
+
+// A train-format row whose pixel i is (i + shift) % 256.
+std::string ramp_row(int label, int shift) {
+  std::string r = std::to_string(label);
+  for (int i = 0; i < kPixels; ++i) r += "," + std::to_string((i + shift) % 256);
+  return r;
+}
+
+TEST(KaggleCsv, ReadsTrainFormatPixelsInRowMajorOrder) {
+  TempDir dir;
+  write_file(dir.file("t.csv"),
+             kaggle_header(true) + "\n" + ramp_row(3, 0) + "\n" + ramp_row(7, 5) + "\n");
+  auto data = load_kaggle_csv(dir.file("t.csv"));
+  ASSERT_TRUE(data) << data.error().message;
+  ASSERT_EQ(data->size(), 2);
+  EXPECT_EQ(data->format(), CsvFormat::kTrain);
+  EXPECT_EQ(data->images.dtype(), torch::kUInt8);
+  EXPECT_EQ(data->images.sizes(), (std::vector<int64_t>{2, 28, 28}));
+  EXPECT_EQ(data->labels.dtype(), torch::kInt64);
+  EXPECT_EQ(data->labels[0].item<int64_t>(), 3);
+  EXPECT_EQ(data->labels[1].item<int64_t>(), 7);
+  // pixelX is row X / 28, column X % 28.
+  EXPECT_EQ(data->images[0][1][2].item<uint8_t>(), 30);
+  EXPECT_EQ(data->images[1][27][27].item<uint8_t>(), (783 + 5) % 256);
+}
+
+TEST(KaggleCsv, ReadsTestFormat) {
+  TempDir dir;
+  write_file(dir.file("t.csv"), kaggle_header(false) + "\n" + kaggle_row(-1, 9) + "\n");
+  auto data = load_kaggle_csv(dir.file("t.csv"));
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(data->size(), 1);
+  EXPECT_FALSE(data->has_labels());
+  EXPECT_EQ(data->format(), CsvFormat::kTest);
+  EXPECT_EQ(data->images.sum().item<int64_t>(), 9 * 784);
+}
+
+TEST(KaggleCsv, AcceptsCrlfBomMissingFinalNewlineAndTrailingBlankLine) {
+  TempDir dir;
+  const std::string rows[] = {ramp_row(1, 0), ramp_row(2, 1)};
+  const std::map<std::string, std::string> variants = {
+      {"crlf", kaggle_header(true) + "\r\n" + rows[0] + "\r\n" + rows[1] + "\r\n"},
+      {"bom", "\xEF\xBB\xBF" + kaggle_header(true) + "\n" + rows[0] + "\n" + rows[1] + "\n"},
+      {"no final newline", kaggle_header(true) + "\n" + rows[0] + "\n" + rows[1]},
+      {"trailing blank line", kaggle_header(true) + "\n" + rows[0] + "\n" + rows[1] + "\n\n"},
+      {"all at once",
+       "\xEF\xBB\xBF" + kaggle_header(true) + "\r\n" + rows[0] + "\r\n" + rows[1] + "\r\n\r\n"},
+  };
+  for (const auto& [name, text] : variants) {
+    write_file(dir.file("v.csv"), text);
+    auto data = load_kaggle_csv(dir.file("v.csv"));
+    ASSERT_TRUE(data) << name << ": " << data.error().message;
+    EXPECT_EQ(data->size(), 2) << name;
+    EXPECT_EQ(data->labels[1].item<int64_t>(), 2) << name;
+    EXPECT_EQ(data->images[1][0][0].item<uint8_t>(), 1) << name;
+  }
+}
+
+TEST(KaggleCsv, ReadsGzipAndGivesTheSameDataAsPlain) {
+  TempDir dir;
+  const std::string text =
+      kaggle_header(true) + "\n" + ramp_row(4, 3) + "\n" + ramp_row(5, 8) + "\n";
+  write_file(dir.file("p.csv"), text);
+  write_gz(dir.file("p.csv.gz"), text);
+  auto plain = load_kaggle_csv(dir.file("p.csv"));
+  auto gz = load_kaggle_csv(dir.file("p.csv.gz"));
+  ASSERT_TRUE(plain) << plain.error().message;
+  ASSERT_TRUE(gz) << gz.error().message;
+  EXPECT_TRUE(torch::equal(plain->images, gz->images));
+  EXPECT_TRUE(torch::equal(plain->labels, gz->labels));
+}
+
+TEST(KaggleCsv, LimitReadsTheFirstRows) {
+  TempDir dir;
+  write_file(dir.file("t.csv"), kaggle_header(true) + "\n" + ramp_row(1, 0) + "\n" +
+                                    ramp_row(2, 0) + "\n" + ramp_row(3, 0) + "\n");
+  auto data = load_kaggle_csv(dir.file("t.csv"), {2});
+  ASSERT_TRUE(data) << data.error().message;
+  ASSERT_EQ(data->size(), 2);
+  EXPECT_EQ(data->labels[1].item<int64_t>(), 2);
+}
+
+TEST(KaggleCsv, BadInputIsAnErrorNamingFileLineAndProblem) {
+  TempDir dir;
+  const std::string h = kaggle_header(true) + "\n";
+  std::string row_785 = ramp_row(1, 0);
+  std::string row_784 = row_785.substr(0, row_785.rfind(','));
+  std::string row_786 = row_785 + ",0";
+  std::string with = ramp_row(1, 0);
+  auto replace_field = [&](int field, const std::string& value) {
+    std::string r = "1";
+    for (int i = 0; i < kPixels; ++i) r += "," + (i + 1 == field ? value : std::string("0"));
+    return r;
+  };
+  struct Case {
+    std::string name, text, expect;  // expect: a substring of the message
+  };
+  const std::vector<Case> cases = {
+      {"empty file", "", "empty"},
+      {"header only", h, "no rows"},
+      {"neither format", "a,b,c\n1,2,3\n", ":1:"},
+      {"784 fields", h + row_784 + "\n", ":2:"},
+      {"786 fields", h + row_786 + "\n", ":2:"},
+      {"letters", h + replace_field(5, "12a") + "\n", ":2:"},
+      {"decimal", h + replace_field(5, "1.5") + "\n", ":2:"},
+      {"empty field", h + replace_field(5, "") + "\n", ":2:"},
+      {"pixel below 0", h + replace_field(7, "-1") + "\n", ":2:"},
+      {"pixel above 255", h + ramp_row(1, 0) + "\n" + replace_field(7, "256") + "\n", ":3:"},
+      {"label above 9", h + "10" + ramp_row(1, 0).substr(1) + "\n", ":2:"},
+      {"negative label", h + "-1" + ramp_row(1, 0).substr(1) + "\n", ":2:"},
+      {"binary bytes", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe", 20), ":1:"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = load_error(dir, c.text);
+    EXPECT_FALSE(message.empty()) << c.name << " was accepted";
+    EXPECT_NE(message.find(dir.file("in.csv")), std::string::npos) << c.name << ": " << message;
+    EXPECT_NE(message.find(c.expect), std::string::npos) << c.name << ": " << message;
+  }
+}
+
+TEST(KaggleCsv, ErrorsNameTheColumnOfABadField) {
+  TempDir dir;
+  std::string r = "1";
+  for (int i = 0; i < kPixels; ++i) r += i == 99 ? ",x" : ",0";
+  const std::string message = load_error(dir, kaggle_header(true) + "\n" + r + "\n");
+  EXPECT_NE(message.find(":2:"), std::string::npos) << message;
+  EXPECT_NE(message.find("column 101"), std::string::npos) << message;
+}
+
+TEST(KaggleCsv, MissingFileDirectoryAndTruncatedGzipAreErrors) {
+  TempDir dir;
+  auto missing = load_kaggle_csv(dir.file("nope.csv"));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("nope.csv"), std::string::npos);
+
+  auto directory = load_kaggle_csv(dir.path());
+  ASSERT_FALSE(directory);
+  EXPECT_NE(directory.error().message.find("directory"), std::string::npos);
+
+  std::string text = kaggle_header(true) + "\n";
+  for (int i = 0; i < 200; ++i) text += ramp_row(i % 10, i) + "\n";
+  write_gz(dir.file("full.csv.gz"), text);
+  const std::string gz = testing::read_file(dir.file("full.csv.gz"));
+  write_file(dir.file("cut.csv.gz"), gz.substr(0, gz.size() / 2));
+  auto cut = load_kaggle_csv(dir.file("cut.csv.gz"));
+  ASSERT_FALSE(cut) << "a truncated .csv.gz was accepted";
+  EXPECT_NE(cut.error().message.find("cut.csv.gz"), std::string::npos) << cut.error().message;
+}
+
+TEST(KaggleCsv, SeveralFilesJoinInOrderAndMustShareAFormat) {
+  TempDir dir;
+  write_file(dir.file("a.csv"), kaggle_header(true) + "\n" + ramp_row(1, 0) + "\n");
+  write_file(dir.file("b.csv"), kaggle_header(true) + "\n" + ramp_row(2, 0) + "\n");
+  write_file(dir.file("t.csv"), kaggle_header(false) + "\n" + kaggle_row(-1, 0) + "\n");
+  auto joined = load_kaggle_csvs({dir.file("a.csv"), dir.file("b.csv")});
+  ASSERT_TRUE(joined) << joined.error().message;
+  ASSERT_EQ(joined->size(), 2);
+  EXPECT_EQ(joined->labels[1].item<int64_t>(), 2);
+  auto mixed = load_kaggle_csvs({dir.file("a.csv"), dir.file("t.csv")});
+  ASSERT_FALSE(mixed);
+  EXPECT_NE(mixed.error().message.find("t.csv"), std::string::npos);
+}
+
+TEST(KaggleCsv, AppendedRowsReadBack) {
+  TempDir dir;
+  const std::string path = dir.file("mine.csv");
+  auto image = torch::arange(784, torch::kInt64).remainder(256).to(torch::kUInt8).view({28, 28});
+  ASSERT_TRUE(append_kaggle_row(path, image, 4));
+  ASSERT_TRUE(append_kaggle_row(path, torch::zeros({28, 28}, torch::kUInt8), 9));
+  EXPECT_FALSE(append_kaggle_row(path, image, 10));
+  auto data = load_kaggle_csv(path);
+  ASSERT_TRUE(data) << data.error().message;
+  ASSERT_EQ(data->size(), 2);
+  EXPECT_TRUE(torch::equal(data->images[0], image));
+  EXPECT_EQ(data->labels[1].item<int64_t>(), 9);
+}
+
+TEST(KaggleCsv, RealMnistSampleLoads) {
+  const Dataset data = testing::mnist_sample();
+  ASSERT_EQ(data.size(), 3000);
+  const auto counts = torch::bincount(data.labels, {}, 10);
+  EXPECT_EQ(counts.min().item<int64_t>(), 300);                          // 300 of each class
+  EXPECT_GT(data.images.to(torch::kFloat).mean().item<double>(), 20.0);  // ink, not zeros
+}
+
+TEST(Fingerprint, ChangesWithAnyPixelOrLabel) {
+  const Dataset data = testing::mnist_sample(50);
+  const uint64_t base = fingerprint(data);
+  EXPECT_EQ(base, fingerprint(testing::mnist_sample(50)));
+  Dataset pixel{data.images.clone(), data.labels.clone()};
+  pixel.images[10][5][5] += 1;
+  EXPECT_NE(base, fingerprint(pixel));
+  Dataset label{data.images.clone(), data.labels.clone()};
+  label.labels[3] = (label.labels[3] + 1) % 10;
+  EXPECT_NE(base, fingerprint(label));
+  EXPECT_NE(base, fingerprint(testing::mnist_sample(49)));
+}
+
+TEST(StratifiedSplit, IsDeterministicDisjointCompleteAndStratified) {
+  const Dataset data = testing::mnist_sample();
+  const Split a = stratified_split(data.labels, 0.1, 7);
+  const Split b = stratified_split(data.labels, 0.1, 7);
+  const Split c = stratified_split(data.labels, 0.1, 8);
+  EXPECT_TRUE(torch::equal(a.train, b.train));
+  EXPECT_TRUE(torch::equal(a.val, b.val));
+  EXPECT_FALSE(torch::equal(a.val, c.val));
+  ASSERT_EQ(a.train.numel() + a.val.numel(), 3000);
+  EXPECT_EQ(a.val.numel(), 300);
+  std::set<int64_t> all;
+  for (int64_t i = 0; i < a.train.numel(); ++i) all.insert(a.train[i].item<int64_t>());
+  for (int64_t i = 0; i < a.val.numel(); ++i) all.insert(a.val[i].item<int64_t>());
+  EXPECT_EQ(all.size(), 3000u);                                 // disjoint and complete
+  EXPECT_TRUE(torch::equal(a.val, std::get<0>(a.val.sort())));  // ascending
+  // Each class keeps its share: 30 of its 300 rows in validation.
+  const auto val_counts = torch::bincount(data.labels.index_select(0, a.val), {}, 10);
+  EXPECT_EQ(val_counts.min().item<int64_t>(), 30);
+  EXPECT_EQ(val_counts.max().item<int64_t>(), 30);
+}
+
+TEST(StratifiedSplit, PinnedForSeedOneSoEveryMachineHoldsOutTheSameRows) {
+  // The split must not depend on the platform's std:: distributions: pin a few indices.
+  const Dataset data = testing::mnist_sample();
+  const Split s = stratified_split(data.labels, 0.1, 1);
+  const auto first = s.val.slice(0, 0, 8);
+  const auto pinned = torch::tensor({7, 18, 21, 30, 58, 59, 65, 71}, torch::kInt64);
+  EXPECT_TRUE(torch::equal(first, pinned)) << first;
+  const Split none = stratified_split(data.labels, 0.0, 1);
+  EXPECT_EQ(none.val.numel(), 0);
+  EXPECT_EQ(none.train.numel(), 3000);
+}
+
+TEST(Subset, TakesRowsAndLabels) {
+  const Dataset data = testing::mnist_sample(20);
+  const auto index = torch::tensor({3, 17}, torch::kInt64);
+  const Dataset part = subset(data, index);
+  ASSERT_EQ(part.size(), 2);
+  EXPECT_TRUE(torch::equal(part.images[1], data.images[17]));
+  EXPECT_EQ(part.labels[0].item<int64_t>(), data.labels[3].item<int64_t>());
+}
+
+}  // namespace
+}  // namespace digits

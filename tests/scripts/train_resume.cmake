@@ -1,0 +1,58 @@
+# End-to-end: `digit-train --epochs 2` in one go, and the same command with `--stop-after 1`
+# followed by `--resume DIR/last.pt`, print the same 2nd-epoch val_loss and val_acc.
+# Run with: cmake -DTRAIN=path/to/digit-train -DDATA=file.csv.gz -DWORK=dir -P train_resume.cmake
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(common --data ${DATA} --limit 400 --epochs 2 --batch-size 32 --width 8 --seed 5 --threads 2 --quiet)
+
+function(train out_var dir)
+  execute_process(COMMAND ${TRAIN} ${common} --checkpoint-dir ${WORK}/${dir} ${ARGN}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "digit-train ${ARGN} exited ${rc}\n${out}\n${err}")
+  endif()
+  set(${out_var} "${out}" PARENT_SCOPE)
+  set(${out_var}_err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(epoch2 out_var text)
+  if(NOT text MATCHES "epoch=2 [^\n]*(val_loss=[0-9.]+ val_acc=[0-9.]+)")
+    message(FATAL_ERROR "no epoch=2 line in:\n${text}")
+  endif()
+  set(${out_var} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+endfunction()
+
+train(whole whole)
+train(part1 split --stop-after 1)
+if(part1 MATCHES "epoch=2")
+  message(FATAL_ERROR "--stop-after 1 ran a 2nd epoch:\n${part1}")
+endif()
+if(NOT part1_err MATCHES "resume with: ")
+  message(FATAL_ERROR "--stop-after did not say how to resume:\n${part1_err}")
+endif()
+train(part2 split --resume ${WORK}/split/last.pt)
+if(part2 MATCHES "epoch=1 ")
+  message(FATAL_ERROR "the resumed run repeated epoch 1:\n${part2}")
+endif()
+epoch2(expected "${whole}")
+epoch2(got "${part2}")
+if(NOT expected STREQUAL got)
+  message(FATAL_ERROR "resumed run differs: ${got} vs uninterrupted ${expected}")
+endif()
+message(STATUS "2nd epoch identical: ${got}")
+
+# The metrics log of the split run has both epochs, like the uninterrupted one.
+file(STRINGS ${WORK}/split/metrics.csv split_rows)
+list(LENGTH split_rows n)
+if(NOT n EQUAL 3)
+  message(FATAL_ERROR "metrics.csv of the resumed run has ${n} lines, expected header + 2")
+endif()
+
+# Resuming with another option is refused with a clear message and exit code 2.
+execute_process(COMMAND ${TRAIN} ${common} --checkpoint-dir ${WORK}/split --lr 0.1
+                        --resume ${WORK}/split/last.pt
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--lr")
+  message(FATAL_ERROR "resume with another --lr: exit ${rc}, expected 2 and a message naming --lr:\n${err}")
+endif()
+file(REMOVE_RECURSE ${WORK})

@@ -1,0 +1,15 @@
+# End-to-end tests of digit-train (the real binary).
+set(DIGITS_MNIST_SAMPLE ${CMAKE_CURRENT_SOURCE_DIR}/data/mnist-3000.csv.gz)
+
+add_test(NAME digit-train.help COMMAND digit-train --help)
+set_tests_properties(digit-train.help PROPERTIES
+  PASS_REGULAR_EXPRESSION "--resume.*--fine-tune.*--threads")
+
+add_test(NAME digit-train.resume_equals_uninterrupted
+  COMMAND ${CMAKE_COMMAND} -DTRAIN=$<TARGET_FILE:digit-train> -DDATA=${DIGITS_MNIST_SAMPLE}
+          -DWORK=${CMAKE_CURRENT_BINARY_DIR}/train-resume
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/train_resume.cmake)
+set_tests_properties(digit-train.resume_equals_uninterrupted PROPERTIES TIMEOUT 300)
+
+add_test(NAME digit-train.unknown_option COMMAND digit-train --no-such-option)
+set_tests_properties(digit-train.unknown_option PROPERTIES WILL_FAIL TRUE)

@@ -1,0 +1,240 @@
+// Tests of digits/trainer.h: a short run learns; a stopped and resumed run equals an
+// uninterrupted one; resuming with other options or data is refused unless fine-tuning.
+#include "digits/trainer.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+using testing::TempDir;
+
+TrainConfig small_config(const std::string& dir, int64_t epochs = 2) {
+  TrainConfig c;
+  c.data_paths = {testing::mnist_sample_path()};
+  c.limit = 600;
+  c.model.width = 8;
+  c.epochs = epochs;
+  c.batch_size = 32;
+  c.checkpoint_dir = dir;
+  c.seed = 11;
+  return c;
+}
+
+Dataset small_data(int64_t limit = 600) { return testing::mnist_sample(limit); }
+
+struct RunLog {
+  std::vector<EpochReport> epochs;
+  TrainResult result{};
+};
+
+RunLog run(Trainer& t, int64_t stop_after = -1, int64_t interrupt_at_batch = -1) {
+  RunLog r;
+  std::atomic<bool> stop{false};
+  TrainHooks hooks;
+  hooks.stop = &stop;
+  hooks.stop_after_epochs = stop_after;
+  hooks.on_epoch = [&](const EpochReport& e) { r.epochs.push_back(e); };
+  hooks.on_batch = [&](const BatchProgress& p) {
+    if (interrupt_at_batch > 0 && p.epoch == 1 && p.batch >= interrupt_at_batch) stop = true;
+  };
+  auto result = t.run(hooks);
+  EXPECT_TRUE(result) << result.error().message;
+  if (result) r.result = *result;
+  return r;
+}
+
+std::unique_ptr<Trainer> resume_from(const std::string& path, const TrainConfig& c,
+                                     ResumeMode mode = ResumeMode::kExact) {
+  auto ckpt = load_checkpoint(path);
+  EXPECT_TRUE(ckpt) << ckpt.error().message;
+  if (!ckpt) return nullptr;
+  auto t = Trainer::resume(std::move(ckpt.value()), c, small_data(c.limit), mode);
+  EXPECT_TRUE(t) << t.error().message;
+  return t ? std::move(t.value()) : nullptr;
+}
+
+TEST(Trainer, StopAfterOneEpochThenResumeEqualsTheUninterruptedRun) {
+  TempDir whole_dir, split_dir;
+  auto whole = Trainer::start(small_config(whole_dir.path()), small_data());
+  ASSERT_TRUE(whole) << whole.error().message;
+  const RunLog expected = run(**whole);
+  ASSERT_EQ(expected.epochs.size(), 2u);
+  EXPECT_EQ(expected.result.reason, StopReason::kFinished);
+
+  const TrainConfig c = small_config(split_dir.path());
+  auto first = Trainer::start(c, small_data());
+  ASSERT_TRUE(first) << first.error().message;
+  const RunLog part1 = run(**first, /*stop_after=*/1);
+  ASSERT_EQ(part1.epochs.size(), 1u);
+  EXPECT_EQ(part1.result.reason, StopReason::kStopAfter);
+  first->reset();
+
+  auto second = resume_from(split_dir.file("last.pt"), c);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->epochs_done(), 1);
+  const RunLog part2 = run(*second);
+  ASSERT_EQ(part2.epochs.size(), 1u);
+  EXPECT_EQ(part2.epochs[0].epoch, 2);
+  EXPECT_EQ(part2.result.reason, StopReason::kFinished);
+
+  EXPECT_EQ(part1.epochs[0].val_loss, expected.epochs[0].val_loss);
+  EXPECT_EQ(part2.epochs[0].train_loss, expected.epochs[1].train_loss);
+  EXPECT_EQ(part2.epochs[0].val_loss, expected.epochs[1].val_loss);
+  EXPECT_EQ(part2.epochs[0].val_acc, expected.epochs[1].val_acc);
+  EXPECT_EQ(part2.epochs[0].lr, expected.epochs[1].lr);
+}
+
+TEST(Trainer, InterruptedMidEpochThenResumedEqualsTheUninterruptedRun) {
+  TempDir whole_dir, split_dir;
+  auto whole = Trainer::start(small_config(whole_dir.path()), small_data());
+  ASSERT_TRUE(whole) << whole.error().message;
+  const RunLog expected = run(**whole);
+
+  const TrainConfig c = small_config(split_dir.path());
+  auto first = Trainer::start(c, small_data());
+  ASSERT_TRUE(first);
+  const RunLog part1 = run(**first, -1, /*interrupt_at_batch=*/5);
+  EXPECT_EQ(part1.result.reason, StopReason::kInterrupted);
+  EXPECT_TRUE(part1.epochs.empty());
+  first->reset();
+
+  auto second = resume_from(split_dir.file("last.pt"), c);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->epochs_done(), 0);
+  const RunLog rest = run(*second);
+  ASSERT_EQ(rest.epochs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(rest.epochs[i].train_loss, expected.epochs[i].train_loss) << "epoch " << i + 1;
+    EXPECT_EQ(rest.epochs[i].val_loss, expected.epochs[i].val_loss) << "epoch " << i + 1;
+    EXPECT_EQ(rest.epochs[i].val_acc, expected.epochs[i].val_acc) << "epoch " << i + 1;
+  }
+}
+
+TEST(Trainer, WritesLastBestAndOneMetricsRowPerEpoch) {
+  TempDir dir;
+  auto t = Trainer::start(small_config(dir.path()), small_data());
+  ASSERT_TRUE(t);
+  const RunLog r = run(**t);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("last.pt")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("best.pt")));
+  std::ifstream metrics(dir.file("metrics.csv"));
+  std::string header, row;
+  std::getline(metrics, header);
+  EXPECT_EQ(header, "epoch,train_loss,val_loss,val_acc,lr,images_per_s,seconds");
+  int rows = 0;
+  while (std::getline(metrics, row)) rows += !row.empty();
+  EXPECT_EQ(rows, 2);
+  auto last = load_checkpoint(dir.file("last.pt"));
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->epoch, 2);
+  EXPECT_EQ(last->best_val_acc, r.result.best_val_acc);
+  EXPECT_EQ(last->data_rows, 600);
+}
+
+TEST(Trainer, ResumingWithOtherOptionsOrDataIsRefusedUnlessFineTuning) {
+  TempDir dir;
+  TrainConfig c = small_config(dir.path(), 3);
+  auto t = Trainer::start(c, small_data());
+  ASSERT_TRUE(t);
+  run(**t, 1);
+  const std::string last = dir.file("last.pt");
+
+  TrainConfig other_lr = c;
+  other_lr.lr = 0.01;
+  auto refused =
+      Trainer::resume(load_checkpoint(last).value(), other_lr, small_data(), ResumeMode::kExact);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("--lr"), std::string::npos) << refused.error().message;
+
+  TrainConfig more = c;
+  more.limit = 500;
+  auto other_data =
+      Trainer::resume(load_checkpoint(last).value(), more, small_data(500), ResumeMode::kExact);
+  ASSERT_FALSE(other_data);
+
+  TrainConfig other_arch = c;
+  other_arch.model.arch = "seed";
+  auto wrong_arch = Trainer::resume(load_checkpoint(last).value(), other_arch, small_data(),
+                                    ResumeMode::kFineTune);
+  ASSERT_FALSE(wrong_arch);  // fine-tuning keeps the architecture
+  EXPECT_NE(wrong_arch.error().message.find("seed"), std::string::npos);
+
+  TempDir tune_dir;
+  TrainConfig tune = other_lr;
+  tune.limit = 500;
+  tune.epochs = 1;
+  tune.checkpoint_dir = tune_dir.path();
+  auto fine =
+      Trainer::resume(load_checkpoint(last).value(), tune, small_data(500), ResumeMode::kFineTune);
+  ASSERT_TRUE(fine) << fine.error().message;
+  EXPECT_EQ((*fine)->epochs_done(), 0);  // a new run from the checkpoint's weights
+  const RunLog r = run(**fine);
+  EXPECT_EQ(r.epochs.size(), 1u);
+}
+
+TEST(Trainer, LearnsFromAFewThousandRealDigits) {
+  TempDir dir;
+  TrainConfig c = small_config(dir.path(), 3);
+  c.limit = 3000;
+  c.model.width = 16;
+  auto t = Trainer::start(c, small_data(3000));
+  ASSERT_TRUE(t);
+  const RunLog r = run(**t);
+  ASSERT_EQ(r.epochs.size(), 3u);
+  EXPECT_GT(r.epochs.back().val_acc, 0.85);  // chance is 0.10
+  EXPECT_LT(r.epochs.back().train_loss, r.epochs.front().train_loss);
+  EXPECT_EQ((*t)->val_size(), 300);
+  EXPECT_EQ((*t)->train_size(), 2700);
+}
+
+TEST(Trainer, RejectsBadOptionsAndTestFormatData) {
+  TempDir dir;
+  TrainConfig c = small_config(dir.path());
+  c.optimizer = "rmsprop";
+  auto bad = Trainer::start(c, small_data());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("rmsprop"), std::string::npos);
+
+  Dataset unlabelled{small_data().images, torch::Tensor()};
+  auto test_format = Trainer::start(small_config(dir.path()), unlabelled);
+  ASSERT_FALSE(test_format);
+  EXPECT_NE(test_format.error().message.find("test format"), std::string::npos);
+}
+
+TEST(Schedule, OneCycleWarmsUpPeaksAndEndsNearZero) {
+  const int64_t total = 1000;
+  EXPECT_LT(scheduled_lr("onecycle", 1.0, 0, total), 0.1);
+  double peak = 0;
+  for (int64_t s = 0; s < total; ++s)
+    peak = std::max(peak, scheduled_lr("onecycle", 1.0, s, total));
+  EXPECT_NEAR(peak, 1.0, 1e-2);
+  EXPECT_LT(scheduled_lr("onecycle", 1.0, total - 1, total), 1e-3);
+  EXPECT_DOUBLE_EQ(scheduled_lr("constant", 0.5, 700, total), 0.5);
+  EXPECT_DOUBLE_EQ(scheduled_lr("cosine", 1.0, 0, total), 1.0);
+  EXPECT_NEAR(scheduled_lr("cosine", 1.0, total / 2, total), 0.5, 1e-2);
+}
+
+TEST(TrainConfig, OptionsRoundTrip) {
+  TrainConfig c;
+  c.data_paths = {"a.csv", "b.csv.gz"};
+  c.lr = 0.0123;
+  c.model.arch = "seed";
+  c.augment.enabled = false;
+  c.seed = 12345678901ULL;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->to_options(), c.to_options());
+  auto options = c.to_options();
+  options["colour"] = "blue";
+  EXPECT_FALSE(TrainConfig::from_options(options));
+}
+
+}  // namespace
+}  // namespace digits
