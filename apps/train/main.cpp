@@ -105,6 +105,11 @@ int main(int argc, char** argv) {
                                   "Seed of the split, initial weights, batch order and "
                                   "augmentation")
                        ->capture_default_str();
+  auto* split_seed_opt =
+      app.add_option("--split-seed", c.validation_seed,
+                     "Seed of the validation split only (default: --seed); give ensemble "
+                     "members different --seed and the same --split-seed")
+          ->check(CLI::NonNegativeNumber);
   auto* limit_opt = app.add_option("--limit", c.limit, "Use only the first N rows of the data")
                         ->check(CLI::PositiveNumber);
   auto* augment_opt = app.add_flag("--augment,!--no-augment", c.augment.enabled,
@@ -166,6 +171,7 @@ int main(int argc, char** argv) {
     if (given(wd_opt)) merged.weight_decay = c.weight_decay;
     if (given(val_opt)) merged.val_fraction = c.val_fraction;
     if (given(seed_opt)) merged.seed = c.seed;
+    if (given(split_seed_opt)) merged.validation_seed = c.validation_seed;
     if (given(limit_opt)) merged.limit = c.limit;
     if (given(augment_opt)) merged.augment.enabled = c.augment.enabled;
     if (given(rotation_opt)) merged.augment.rotation_deg = c.augment.rotation_deg;

@@ -22,7 +22,7 @@ namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int64_t kEvalBatch = 1000;   // evaluation needs no gradients: larger batches are faster
+constexpr int64_t kEvalBatch = 1000;     // evaluation needs no gradients: larger batches are faster
 constexpr double kOneCycleWarmup = 0.3;  // share of steps spent rising to the peak
 constexpr double kOneCycleStartDiv = 25.0;
 constexpr double kOneCycleFinalDiv = 1e4;
@@ -43,7 +43,8 @@ Status validate(const TrainConfig& c) {
   if (c.epochs < 1) return Error{"--epochs must be at least 1"};
   if (c.batch_size < 2) return Error{"--batch-size must be at least 2 (batch norm needs 2)"};
   if (!(c.lr > 0)) return Error{"--lr must be positive"};
-  if (!(c.val_fraction >= 0 && c.val_fraction < 1)) return Error{"--val-fraction must be in [0, 1)"};
+  if (!(c.val_fraction >= 0 && c.val_fraction < 1))
+    return Error{"--val-fraction must be in [0, 1)"};
   if (c.optimizer != "sgd" && c.optimizer != "adam" && c.optimizer != "adamw") {
     return Error{"unknown optimizer '" + c.optimizer + "'; use sgd, adam or adamw"};
   }
@@ -58,11 +59,10 @@ Status validate(const TrainConfig& c) {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, DigitNetImpl& net) {
   if (c.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        net.parameters(), torch::optim::SGDOptions(c.lr)
-                              .momentum(c.momentum)
-                              .nesterov(c.momentum > 0)
-                              .weight_decay(c.weight_decay));
+    return std::make_unique<torch::optim::SGD>(net.parameters(), torch::optim::SGDOptions(c.lr)
+                                                                     .momentum(c.momentum)
+                                                                     .nesterov(c.momentum > 0)
+                                                                     .weight_decay(c.weight_decay));
   }
   if (c.optimizer == "adam") {
     return std::make_unique<torch::optim::Adam>(
@@ -125,6 +125,7 @@ std::map<std::string, std::string> TrainConfig::to_options() const {
       {"limit", std::to_string(limit)},
       {"val-fraction", fmt(val_fraction)},
       {"seed", std::to_string(seed)},
+      {"split-seed", std::to_string(validation_seed)},
       {"model", model.arch},
       {"width", std::to_string(model.width)},
       {"dropout", fmt(model.dropout)},
@@ -165,6 +166,7 @@ Result<TrainConfig> TrainConfig::from_options(const std::map<std::string, std::s
   c.limit = static_cast<int64_t>(num("limit", c.limit));
   c.val_fraction = num("val-fraction", c.val_fraction);
   c.seed = static_cast<uint64_t>(std::strtoull(str("seed", "1").c_str(), nullptr, 10));
+  c.validation_seed = static_cast<int64_t>(num("split-seed", c.validation_seed));
   c.model.arch = str("model", c.model.arch);
   c.model.width = static_cast<int64_t>(num("width", c.model.width));
   c.model.dropout = num("dropout", c.model.dropout);
@@ -249,9 +251,8 @@ struct Trainer::State {
     const bool fresh = !std::filesystem::exists(file) || std::filesystem::file_size(file) == 0;
     std::ofstream out(file, std::ios::app);
     if (fresh) out << "epoch,train_loss,val_loss,val_acc,lr,images_per_s,seconds\n";
-    out << r.epoch << ',' << fmt(r.train_loss) << ',' << fmt(r.val_loss) << ','
-        << fmt(r.val_acc) << ',' << fmt(r.lr) << ',' << fmt(r.images_per_s) << ','
-        << fmt(r.seconds) << '\n';
+    out << r.epoch << ',' << fmt(r.train_loss) << ',' << fmt(r.val_loss) << ',' << fmt(r.val_acc)
+        << ',' << fmt(r.lr) << ',' << fmt(r.images_per_s) << ',' << fmt(r.seconds) << '\n';
     out.flush();
     if (!out) return Error{file + ": cannot append metrics"};
     return {};
@@ -259,35 +260,36 @@ struct Trainer::State {
 
   // Validates options and data, splits, and moves both parts to the device.
   Status init(const TrainConfig& options, const Dataset& data) {
-  if (auto st = validate(options); !st) return st;
-  if (auto st = make_model(options.model); !st) return st.error();
-  auto parsed_device = parse_device(options.device);
-  if (!parsed_device) return parsed_device.error();
-  if (!data.has_labels()) {
-    return Error{"the training data is in Kaggle test format (no labels); training needs "
-                 "train format (label,pixel0,...)"};
-  }
-  config = options;
-  device = *parsed_device;
-  data_rows = data.size();
-  data_fingerprint = fingerprint(data);
-  const auto split = stratified_split(data.labels, options.val_fraction, options.seed);
-  if (split.train.numel() < options.batch_size) {
-    return Error{"only " + std::to_string(split.train.numel()) +
-                 " training rows after the validation split, fewer than --batch-size " +
-                 std::to_string(options.batch_size)};
-  }
-  auto to_device = [&](Dataset d) {
-    d.images = d.images.to(device);
-    d.labels = d.labels.to(device);
-    return d;
-  };
-  train = to_device(subset(data, split.train));
-  if (split.val.numel() > 0) val = to_device(subset(data, split.val));
-  std::error_code ec;
-  std::filesystem::create_directories(options.checkpoint_dir, ec);
-  if (ec) return Error{options.checkpoint_dir + ": cannot create directory: " + ec.message()};
-  return {};
+    if (auto st = validate(options); !st) return st;
+    if (auto st = make_model(options.model); !st) return st.error();
+    auto parsed_device = parse_device(options.device);
+    if (!parsed_device) return parsed_device.error();
+    if (!data.has_labels()) {
+      return Error{
+          "the training data is in Kaggle test format (no labels); training needs "
+          "train format (label,pixel0,...)"};
+    }
+    config = options;
+    device = *parsed_device;
+    data_rows = data.size();
+    data_fingerprint = fingerprint(data);
+    const auto split = stratified_split(data.labels, options.val_fraction, options.split_seed());
+    if (split.train.numel() < options.batch_size) {
+      return Error{"only " + std::to_string(split.train.numel()) +
+                   " training rows after the validation split, fewer than --batch-size " +
+                   std::to_string(options.batch_size)};
+    }
+    auto to_device = [&](Dataset d) {
+      d.images = d.images.to(device);
+      d.labels = d.labels.to(device);
+      return d;
+    };
+    train = to_device(subset(data, split.train));
+    if (split.val.numel() > 0) val = to_device(subset(data, split.val));
+    std::error_code ec;
+    std::filesystem::create_directories(options.checkpoint_dir, ec);
+    if (ec) return Error{options.checkpoint_dir + ": cannot create directory: " + ec.message()};
+    return {};
   }
 };
 
@@ -334,7 +336,10 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   }
 
   std::string diffs;
-  const auto stored = ckpt.train_options;
+  // Read through from_options so that options a checkpoint predates compare as their defaults.
+  auto stored_config = TrainConfig::from_options(ckpt.train_options);
+  if (!stored_config) return stored_config.error();
+  const auto stored = stored_config->to_options();
   for (const auto& [key, value] : config.to_options()) {
     if (key.compare(0, 5, "data.") == 0) continue;  // paths may move; the fingerprint decides
     auto it = stored.find(key);
@@ -350,8 +355,9 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
                  " there, or the same count with other contents)"};
   }
   if (!ckpt.optimizer_state) {
-    return Error{"the checkpoint has no optimizer state (an exported model); it can only be "
-                 "fine-tuned"};
+    return Error{
+        "the checkpoint has no optimizer state (an exported model); it can only be "
+        "fine-tuned"};
   }
   try {
     s->optimizer->load(*ckpt.optimizer_state);
@@ -372,7 +378,6 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   s->epoch_samples = ckpt.epoch_samples;
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
-
 
 Trainer::Evaluation Trainer::evaluate(const Dataset& data) {
   torch::NoGradGuard no_grad;
@@ -412,9 +417,9 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     const auto epoch_start = Clock::now();
     double train_seconds = 0;
     int64_t images_this_call = 0;
-    const auto order = torch::tensor(seeded_permutation(n, mix_seed(c.seed, kOrderStream, s.epoch)),
-                                     torch::kInt64)
-                           .to(s.device);
+    const auto order =
+        torch::tensor(seeded_permutation(n, mix_seed(c.seed, kOrderStream, s.epoch)), torch::kInt64)
+            .to(s.device);
     double lr = 0;
     for (int64_t b = s.batch_in_epoch; b < batches; ++b) {
       const auto batch_start = Clock::now();
@@ -453,21 +458,22 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     }
 
     const auto val = s.val.size() > 0 ? evaluate(s.val) : Evaluation{std::nan(""), std::nan("")};
-    EpochReport report{s.epoch + 1,
-                       s.epoch_loss_sum / static_cast<double>(std::max<int64_t>(1, s.epoch_samples)),
-                       val.loss,
-                       val.accuracy,
-                       lr,
-                       images_this_call / std::max(1e-9, train_seconds),
-                       seconds_since(epoch_start),
-                       false};
+    EpochReport report{
+        s.epoch + 1,
+        s.epoch_loss_sum / static_cast<double>(std::max<int64_t>(1, s.epoch_samples)),
+        val.loss,
+        val.accuracy,
+        lr,
+        images_this_call / std::max(1e-9, train_seconds),
+        seconds_since(epoch_start),
+        false};
     s.epoch += 1;
     s.batch_in_epoch = 0;
     s.epoch_loss_sum = 0;
     s.epoch_samples = 0;
     s.last_val_acc = val.accuracy;
-    report.best = !std::isnan(val.accuracy) &&
-                  (std::isnan(s.best_val_acc) || val.accuracy > s.best_val_acc);
+    report.best =
+        !std::isnan(val.accuracy) && (std::isnan(s.best_val_acc) || val.accuracy > s.best_val_acc);
     if (report.best) {
       s.best_val_acc = val.accuracy;
       if (auto st = s.save("best.pt"); !st) return st.error();

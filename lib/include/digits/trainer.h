@@ -35,11 +35,17 @@ struct TrainConfig {
   int64_t limit = -1;         // use the first N rows of the data; -1 for all
   double val_fraction = 0.1;  // stratified hold-out for validation
   uint64_t seed = 1;
+  // Seed of the validation split; -1 uses `seed`. Runs that differ only in `seed` but share
+  // this hold out the same rows (ensemble members evaluated on one split).
+  int64_t validation_seed = -1;
+  uint64_t split_seed() const {
+    return validation_seed >= 0 ? static_cast<uint64_t>(validation_seed) : seed;
+  }
 
   ModelConfig model;
-  std::string optimizer = "adamw";    // sgd (momentum, Nesterov) | adam | adamw
-  double lr = 3e-3;                   // peak learning rate
-  double momentum = 0.9;              // sgd only
+  std::string optimizer = "adamw";  // sgd (momentum, Nesterov) | adam | adamw
+  double lr = 3e-3;                 // peak learning rate
+  double momentum = 0.9;            // sgd only
   double weight_decay = 1e-4;
   std::string schedule = "onecycle";  // onecycle | cosine | constant
   int64_t epochs = 30;                // the run's total; the schedule is built on it
@@ -63,9 +69,9 @@ struct BatchProgress {
   int64_t epochs;
   int64_t batch;  // 1-based, of `batches`
   int64_t batches;
-  double loss;            // running mean over this epoch
-  double images_per_s;    // this epoch so far
-  double eta_seconds;     // to the end of the run
+  double loss;          // running mean over this epoch
+  double images_per_s;  // this epoch so far
+  double eta_seconds;   // to the end of the run
 };
 
 struct EpochReport {
