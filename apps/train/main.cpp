@@ -65,8 +65,10 @@ int main(int argc, char** argv) {
                                     "Total epochs of the run; the LR schedule is built on it")
                          ->check(CLI::PositiveNumber)
                          ->capture_default_str();
-  app.add_option("--checkpoint-dir", c.checkpoint_dir, "Where checkpoints and metrics.csv go")
-      ->capture_default_str();
+  auto* dir_opt = app.add_option("--checkpoint-dir", c.checkpoint_dir,
+                                 "Where checkpoints and metrics.csv go (with --resume: the "
+                                 "checkpoint's folder)")
+                      ->capture_default_str();
   auto* model_opt = app.add_option("--model", c.model.arch, "Architecture:" + architecture_list())
                         ->capture_default_str();
   auto* width_opt = app.add_option("--width", c.model.width,
@@ -177,7 +179,12 @@ int main(int argc, char** argv) {
     if (given(rotation_opt)) merged.augment.rotation_deg = c.augment.rotation_deg;
     if (given(scale_opt)) merged.augment.scale = c.augment.scale;
     if (given(shift_opt)) merged.augment.shift_px = c.augment.shift_px;
-    merged.checkpoint_dir = c.checkpoint_dir;
+    // The run goes on in the checkpoint's folder unless told otherwise.
+    merged.checkpoint_dir =
+        given(dir_opt)
+            ? c.checkpoint_dir
+            : std::filesystem::path(resume_path).parent_path().lexically_normal().string();
+    if (merged.checkpoint_dir.empty()) merged.checkpoint_dir = ".";
     merged.device = c.device;
     c = merged;
     checkpoint = std::move(loaded.value());
