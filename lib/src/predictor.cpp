@@ -47,13 +47,19 @@ torch::Tensor shift_images(const torch::Tensor& images, int64_t dy, int64_t dx) 
 
 torch::Tensor Predictor::probabilities(const torch::Tensor& images, bool tta,
                                        int64_t batch_size) const {
-  c10::InferenceMode guard;
-  const auto unit = images.scalar_type() == torch::kUInt8
-                        ? images.to(torch::kFloat).div(255.0)
-                        : images.to(torch::kFloat);
-  const int64_t n = unit.size(0);
-  auto total = torch::zeros({n, kClasses}, torch::kFloat);
+  return probabilities(images, tta, batch_size, nullptr);
+}
+
+torch::Tensor Predictor::probabilities(
+    const torch::Tensor& images, bool tta, int64_t batch_size,
+    const std::function<void(int64_t, int64_t)>& on_batch) const {
+  const int64_t n = images.size(0);
   const int64_t views = tta ? static_cast<int64_t>(std::size(kTtaShifts)) : 1;
+  // Made outside InferenceMode so that callers may change the result in place.
+  auto total = torch::zeros({n, kClasses}, torch::kFloat);
+  c10::InferenceMode guard;
+  const auto unit = images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat).div(255.0)
+                                                          : images.to(torch::kFloat);
   for (int64_t i = 0; i < n; i += batch_size) {
     const auto chunk = unit.slice(0, i, std::min(n, i + batch_size)).to(device_);
     auto sum = torch::zeros({chunk.size(0), kClasses}, chunk.options());
@@ -65,8 +71,9 @@ torch::Tensor Predictor::probabilities(const torch::Tensor& images, bool tta,
       }
     }
     total.slice(0, i, i + chunk.size(0)).copy_(sum.to(torch::kCPU));
+    if (on_batch) on_batch(i + chunk.size(0), n);
   }
-  return total / static_cast<double>(views * static_cast<int64_t>(members_.size()));
+  return total.div_(static_cast<double>(views * static_cast<int64_t>(members_.size())));
 }
 
 Prediction Predictor::predict(const torch::Tensor& image) const {

@@ -4,6 +4,8 @@
 #include <torch/types.h>
 
 #include <array>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,9 @@ class Predictor {
   // five results averaged.
   torch::Tensor probabilities(const torch::Tensor& images, bool tta = false,
                               int64_t batch_size = 1000) const;
+  // The same, calling `on_batch(images_done, images_total)` after each batch (progress lines).
+  torch::Tensor probabilities(const torch::Tensor& images, bool tta, int64_t batch_size,
+                              const std::function<void(int64_t, int64_t)>& on_batch) const;
 
   // One image [28, 28] (uint8 or float 0..1), in inference mode: what the drawing app calls.
   Prediction predict(const torch::Tensor& image) const;

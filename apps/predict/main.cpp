@@ -1,0 +1,239 @@
+// digit-predict: runs trained checkpoints (one, or several as an ensemble) over a Kaggle CSV.
+// Test format: writes the Kaggle submission. Train format: prints accuracy, per-class precision
+// and recall and the confusion matrix. The work is in the library (predictor.h, metrics.h,
+// submission.h); this file is options and printing.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "digits/checkpoint.h"
+#include "digits/dataset.h"
+#include "digits/metrics.h"
+#include "digits/predictor.h"
+#include "digits/runtime.h"
+#include "digits/submission.h"
+
+namespace {
+
+constexpr const char* kProgram = "digit-predict";
+constexpr const char* kDefaultSubmission = "submission.csv";
+
+// The first of the usual checkpoints that exists, or "".
+std::string default_checkpoint() {
+  for (const char* candidate : {"checkpoints/best.pt", "checkpoints/pretrained.pt"}) {
+    if (std::filesystem::is_regular_file(candidate)) return candidate;
+  }
+  return "";
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::string describe(const digits::Checkpoint& c) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s (width %lld), epoch %lld, val_acc %.4f", c.model.arch.c_str(),
+                static_cast<long long>(c.model.width), static_cast<long long>(c.epoch),
+                c.last_val_acc);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using digits::cli::fail;
+  std::vector<std::string> checkpoints, csvs;
+  std::string out;
+  bool tta = false, holdout = false, quiet = false;
+  int64_t batch_size = 1000, limit = -1, holdout_seed = -1;
+  double val_fraction = 0.1;
+  int threads = 0;
+  std::string device_name = "cpu";
+
+  CLI::App app{
+      "Predicts handwritten digits with trained checkpoints.\n"
+      "On a Kaggle test-format CSV (pixel0,...,pixel783) it writes the submission file "
+      "(ImageId,Label; ImageId counts rows from 1). On a labelled train-format CSV "
+      "(label,pixel0,...) it prints accuracy=F, per-class precision and recall and the 10x10 "
+      "confusion matrix on stdout; --out still writes the predictions. Several --checkpoint "
+      "options form an ensemble: their class probabilities are averaged (each member's own "
+      "accuracy is printed too).\n"
+      "Held-out accuracy: --holdout scores only the rows the checkpoint's training run held out "
+      "for validation (the same stratified split digit-train made), e.g.\n"
+      "  digit-predict --checkpoint checkpoints/best.pt --csv data/train.csv --holdout\n"
+      "--holdout-seed S scores the rows a `digit-train --seed S` (or --split-seed S) run with "
+      "--val-fraction F holds out, for checkpoints from elsewhere.",
+      kProgram};
+  app.get_formatter()->column_width(30);
+  app.add_option("--checkpoint", checkpoints,
+                 "Checkpoint to predict with; repeat for an ensemble. Default: "
+                 "checkpoints/best.pt, else checkpoints/pretrained.pt");
+  app.add_option("--csv", csvs,
+                 "Kaggle CSV (.csv or .csv.gz), test or train format; repeat to join files of "
+                 "one format in order (as digit-train --data does)")
+      ->required();
+  app.add_option("--out", out,
+                 "Write predictions (ImageId,Label) here, atomically. Default for test-format "
+                 "input: submission.csv; none for labelled input");
+  app.add_flag("--tta", tta,
+               "Test-time augmentation: also predict each image shifted one pixel up, down, "
+               "left and right, and average the five (5x the work)");
+  app.add_flag("--holdout", holdout,
+               "Score only the rows the checkpoints' training run held out for validation (its "
+               "--val-fraction, --split-seed/--seed and --limit, read from the checkpoint); the "
+               "--csv files must be that run's --data");
+  auto* seed_opt = app.add_option("--holdout-seed", holdout_seed,
+                                  "Score only the rows a digit-train run with this "
+                                  "--seed (or --split-seed) and --val-fraction held out")
+                       ->check(CLI::NonNegativeNumber);
+  auto* fraction_opt = app.add_option("--val-fraction", val_fraction,
+                                      "With --holdout-seed: the run's hold-out share")
+                           ->check(CLI::Range(0.0, 0.9))
+                           ->capture_default_str();
+  auto* limit_opt =
+      app.add_option("--limit", limit,
+                     "Use only the first N rows (with --holdout-seed: the run's --limit)")
+          ->check(CLI::PositiveNumber);
+  app.add_option("--batch-size", batch_size, "Images per forward pass")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads (0: one per core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_flag("--quiet,-q", quiet, "No progress line");
+  app.get_option("--holdout")->excludes(seed_opt)->excludes(limit_opt);
+  fraction_opt->needs(seed_opt);
+
+  if (auto code = digits::cli::parse(app, argc, argv)) return *code;
+
+  digits::configure_runtime(threads);
+  auto device = digits::parse_device(device_name);
+  if (!device) return fail(kProgram, device.error().message);
+
+  if (checkpoints.empty()) {
+    const std::string found = default_checkpoint();
+    if (found.empty()) {
+      return fail(kProgram,
+                  "no checkpoint: pass --checkpoint PATH, or train one with digit-train "
+                  "(checkpoints/best.pt)");
+    }
+    checkpoints.push_back(found);
+  }
+  auto predictor = digits::Predictor::load(checkpoints, *device);
+  if (!predictor) return fail(kProgram, predictor.error().message);
+  const auto& members = predictor->members();
+  for (size_t i = 0; i < members.size(); ++i) {
+    std::fprintf(stderr, "%s: %s\n", checkpoints[i].c_str(), describe(members[i]).c_str());
+  }
+
+  // Which rows to score: all, or a training run's held-out split.
+  std::optional<digits::Holdout> split;
+  if (holdout) {
+    auto common = digits::common_holdout(members, checkpoints);
+    if (!common) return fail(kProgram, common.error().message);
+    split = *common;
+  } else if (seed_opt->count() > 0) {
+    split = digits::Holdout{val_fraction, static_cast<uint64_t>(holdout_seed), limit};
+  }
+
+  const std::string data_name = join(csvs, " + ");
+  digits::CsvOptions csv;
+  csv.limit = split ? split->limit : limit;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto data = digits::load_kaggle_csvs(csvs, csv);
+  if (!data) return fail(kProgram, data.error().message);
+  std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
+               data_name.c_str(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+
+  torch::Tensor images = data->images, labels = data->labels, image_ids;
+  if (split) {
+    if (!data->has_labels()) {
+      return fail(kProgram, data_name +
+                                ": is in Kaggle test format (no labels); held-out rows need the "
+                                "labelled training file");
+    }
+    if (holdout) {
+      auto same = digits::check_training_data(members[0], checkpoints[0], *data, data_name);
+      if (!same) return fail(kProgram, same.error().message);
+    }
+    const auto rows = digits::holdout_rows(*data, *split);
+    images = images.index_select(0, rows);
+    labels = labels.index_select(0, rows);
+    image_ids = rows + 1;  // rows of the file, counted from 1 like ImageId
+    std::fprintf(
+        stderr, "scoring the %lld held-out rows (val-fraction %g, split seed %llu) of %lld\n",
+        static_cast<long long>(rows.numel()), split->val_fraction,
+        static_cast<unsigned long long>(split->seed), static_cast<long long>(data->size()));
+  }
+  if (images.size(0) == 0) return fail(kProgram, data_name + ": no rows to predict");
+
+  // Each member on its own (its accuracy is worth seeing), then their mean: the ensemble.
+  const int64_t n = images.size(0);
+  const int64_t views = tta ? 5 : 1;
+  const auto m = static_cast<int64_t>(members.size());
+  std::fprintf(stderr, "predicting %lld images with %lld checkpoint%s%s, %d thread%s on %s\n",
+               static_cast<long long>(n), static_cast<long long>(m), m > 1 ? "s" : "",
+               tta ? " and 5 shifted views each (--tta)" : "", digits::runtime_threads(),
+               digits::runtime_threads() == 1 ? "" : "s", device_name.c_str());
+  digits::cli::Progress progress(digits::cli::stderr_is_terminal() && !quiet, quiet ? 2.0 : 0.25);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<torch::Tensor> member_probs;
+  for (int64_t k = 0; k < m; ++k) {
+    const auto single = digits::Predictor::from_checkpoints({members[k]}, *device);
+    member_probs.push_back(
+        single.probabilities(images, tta, batch_size, [&](int64_t done, int64_t total) {
+          const double fraction = (static_cast<double>(k) + static_cast<double>(done) / total) / m;
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          const double rate = fraction * n * m * views / std::max(seconds, 1e-9);
+          char line[200];
+          std::snprintf(line, sizeof line,
+                        "checkpoint %lld/%lld  images %lld/%lld  %.0f img/s  ETA %s",
+                        static_cast<long long>(k + 1), static_cast<long long>(m),
+                        static_cast<long long>(done), static_cast<long long>(total), rate,
+                        digits::cli::format_duration(seconds / fraction - seconds).c_str());
+          progress.update(fraction, line);
+        }));
+  }
+  progress.finish();
+  const auto probs = torch::stack(member_probs).mean(0);
+  const auto predicted = probs.argmax(1);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "predicted %lld images in %.2f s (%.0f images/s per checkpoint and view)\n",
+               static_cast<long long>(n), seconds, n * m * views / std::max(seconds, 1e-9));
+
+  if (labels.defined()) {
+    if (m > 1) {
+      for (int64_t k = 0; k < m; ++k) {
+        const auto cm = digits::ConfusionMatrix::of(labels, member_probs[k].argmax(1));
+        std::printf("member=%s %s\n", checkpoints[k].c_str(),
+                    digits::format_accuracy_line(cm).c_str());
+      }
+    }
+    const auto cm = digits::ConfusionMatrix::of(labels, predicted);
+    std::printf("%s\n\n%s\n%s", digits::format_accuracy_line(cm).c_str(),
+                digits::format_class_table(cm).c_str(),
+                digits::format_confusion_matrix(cm).c_str());
+    std::fflush(stdout);
+  } else if (out.empty()) {
+    out = kDefaultSubmission;
+  }
+  if (!out.empty()) {
+    if (auto st = digits::write_submission(out, predicted, image_ids); !st) {
+      return fail(kProgram, st.error().message, digits::cli::kExitFailure);
+    }
+    std::fprintf(stderr, "wrote %lld predictions (ImageId,Label) to %s\n",
+                 static_cast<long long>(n), out.c_str());
+  }
+  return digits::cli::kExitOk;
+}

@@ -1,0 +1,183 @@
+#include "digits/metrics.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "digits/trainer.h"
+
+namespace digits {
+
+namespace {
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+
+double ratio(int64_t num, int64_t den) {
+  return den == 0 ? kNan : static_cast<double>(num) / static_cast<double>(den);
+}
+
+std::string pad_left(const std::string& s, int width) {
+  return s.size() >= static_cast<size_t>(width) ? s : std::string(width - s.size(), ' ') + s;
+}
+
+// "0.9976", or "-" for an undefined ratio, right-aligned to `width`.
+std::string cell(double v, int width) {
+  if (std::isnan(v)) return pad_left("-", width);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return pad_left(buf, width);
+}
+
+std::string cell(int64_t v, int width) { return pad_left(std::to_string(v), width); }
+
+std::string describe(const Holdout& h) {
+  char fraction[32];
+  std::snprintf(fraction, sizeof fraction, "%g", h.val_fraction);
+  return std::string("--val-fraction ") + fraction + ", split seed " + std::to_string(h.seed) +
+         ", " +
+         (h.limit < 0 ? std::string("all rows") : "first " + std::to_string(h.limit) + " rows");
+}
+
+}  // namespace
+
+ConfusionMatrix ConfusionMatrix::of(const torch::Tensor& labels, const torch::Tensor& predicted) {
+  const auto y = labels.to(torch::kCPU, torch::kInt64).contiguous();
+  const auto p = predicted.to(torch::kCPU, torch::kInt64).contiguous();
+  TORCH_CHECK(y.numel() == p.numel(), "labels and predictions differ in length");
+  ConfusionMatrix m;
+  const int64_t* yv = y.data_ptr<int64_t>();
+  const int64_t* pv = p.data_ptr<int64_t>();
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    TORCH_CHECK(yv[i] >= 0 && yv[i] < kClasses && pv[i] >= 0 && pv[i] < kClasses,
+                "digit outside 0..9");
+    m.add(yv[i], pv[i]);
+  }
+  return m;
+}
+
+int64_t ConfusionMatrix::total() const {
+  int64_t n = 0;
+  for (const auto& row : counts_) {
+    for (int64_t v : row) n += v;
+  }
+  return n;
+}
+
+int64_t ConfusionMatrix::correct() const {
+  int64_t n = 0;
+  for (int64_t k = 0; k < kClasses; ++k) n += counts_[k][k];
+  return n;
+}
+
+double ConfusionMatrix::accuracy() const { return ratio(correct(), total()); }
+
+int64_t ConfusionMatrix::support(int64_t digit) const {
+  int64_t n = 0;
+  for (int64_t v : counts_[digit]) n += v;
+  return n;
+}
+
+int64_t ConfusionMatrix::predicted(int64_t digit) const {
+  int64_t n = 0;
+  for (const auto& row : counts_) n += row[digit];
+  return n;
+}
+
+double ConfusionMatrix::precision(int64_t digit) const {
+  return ratio(counts_[digit][digit], predicted(digit));
+}
+
+double ConfusionMatrix::recall(int64_t digit) const {
+  return ratio(counts_[digit][digit], support(digit));
+}
+
+std::string format_accuracy_line(const ConfusionMatrix& m) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "accuracy=%.6f correct=%lld total=%lld", m.accuracy(),
+                static_cast<long long>(m.correct()), static_cast<long long>(m.total()));
+  return buf;
+}
+
+std::string format_class_table(const ConfusionMatrix& m) {
+  const int support_width = std::max<int>(7, static_cast<int>(std::to_string(m.total()).size()));
+  std::string s = "digit  precision  recall  " + std::string(support_width - 7, ' ') + "support\n";
+  for (int64_t k = 0; k < kClasses; ++k) {
+    s += cell(k, 5) + "  " + cell(m.precision(k), 9) + "  " + cell(m.recall(k), 6) + "  " +
+         cell(m.support(k), support_width) + "\n";
+  }
+  return s;
+}
+
+std::string format_confusion_matrix(const ConfusionMatrix& m) {
+  int64_t largest = 0;
+  for (int64_t t = 0; t < kClasses; ++t) {
+    for (int64_t p = 0; p < kClasses; ++p) largest = std::max(largest, m.count(t, p));
+  }
+  const int width = static_cast<int>(std::to_string(largest).size()) + 2;
+  std::string s = "confusion matrix (rows: true label, columns: predicted digit)\n";
+  s += "true";
+  for (int64_t p = 0; p < kClasses; ++p) s += cell(p, width);
+  s += "\n";
+  for (int64_t t = 0; t < kClasses; ++t) {
+    s += cell(t, 4);
+    for (int64_t p = 0; p < kClasses; ++p) s += cell(m.count(t, p), width);
+    s += "\n";
+  }
+  return s;
+}
+
+Result<Holdout> holdout_of(const Checkpoint& checkpoint) {
+  auto options = TrainConfig::from_options(checkpoint.train_options);
+  if (!options) return options.error();
+  if (!(options->val_fraction > 0)) {
+    return Error{"its training run held out no rows (--val-fraction 0)"};
+  }
+  return Holdout{options->val_fraction, options->split_seed(), options->limit};
+}
+
+Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
+                               const std::vector<std::string>& paths) {
+  if (members.empty()) return Error{"no checkpoint given"};
+  auto name = [&](size_t i) { return i < paths.size() ? paths[i] : "member " + std::to_string(i); };
+  auto first = holdout_of(members[0]);
+  if (!first) return Error{name(0) + ": " + first.error().message};
+  for (size_t i = 1; i < members.size(); ++i) {
+    auto other = holdout_of(members[i]);
+    if (!other) return Error{name(i) + ": " + other.error().message};
+    if (*other != *first || members[i].data_fingerprint != members[0].data_fingerprint) {
+      return Error{name(i) + " held out other rows than " + name(0) + " (" + describe(*other) +
+                   " vs " + describe(*first) +
+                   (members[i].data_fingerprint != members[0].data_fingerprint
+                        ? "; trained on other data"
+                        : "") +
+                   "): train ensemble members on the same data with the same --split-seed"};
+    }
+  }
+  return first;
+}
+
+Status check_training_data(const Checkpoint& checkpoint, const std::string& checkpoint_path,
+                           const Dataset& data, const std::string& data_name) {
+  if (!data.has_labels()) {
+    return Error{data_name +
+                 ": has no labels (Kaggle test format); held-out rows need the "
+                 "labelled training file"};
+  }
+  if (data.size() != checkpoint.data_rows || fingerprint(data) != checkpoint.data_fingerprint) {
+    return Error{checkpoint_path + ": was trained on other data (" +
+                 std::to_string(checkpoint.data_rows) + " rows) than " + data_name + " (" +
+                 std::to_string(data.size()) +
+                 " rows, other digest), so its held-out rows are unknown there; pass the same "
+                 "files in the same order as its --data, or choose a split with --holdout-seed"};
+  }
+  return {};
+}
+
+torch::Tensor holdout_rows(const Dataset& data, const Holdout& holdout) {
+  return stratified_split(data.labels, holdout.val_fraction, holdout.seed).val;
+}
+
+}  // namespace digits
