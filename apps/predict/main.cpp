@@ -45,9 +45,7 @@ std::string describe(const digits::Checkpoint& c) {
   return buf;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using digits::cli::fail;
   std::vector<std::string> checkpoints, csvs;
   std::string out;
@@ -185,16 +183,19 @@ int main(int argc, char** argv) {
                tta ? " and 5 shifted views each (--tta)" : "", digits::runtime_threads(),
                digits::runtime_threads() == 1 ? "" : "s", device_name.c_str());
   digits::cli::Progress progress(digits::cli::stderr_is_terminal() && !quiet, quiet ? 2.0 : 0.25);
+  const double work = static_cast<double>(n * m * views);  // images through a network
   const auto start = std::chrono::steady_clock::now();
   std::vector<torch::Tensor> member_probs;
   for (int64_t k = 0; k < m; ++k) {
     const auto single = digits::Predictor::from_checkpoints({members[k]}, *device);
     member_probs.push_back(
         single.probabilities(images, tta, batch_size, [&](int64_t done, int64_t total) {
-          const double fraction = (static_cast<double>(k) + static_cast<double>(done) / total) / m;
+          const double fraction =
+              (static_cast<double>(k) + static_cast<double>(done) / static_cast<double>(total)) /
+              static_cast<double>(m);
           const double seconds =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          const double rate = fraction * n * m * views / std::max(seconds, 1e-9);
+          const double rate = fraction * work / std::max(seconds, 1e-9);
           char line[200];
           std::snprintf(line, sizeof line,
                         "checkpoint %lld/%lld  images %lld/%lld  %.0f img/s  ETA %s",
@@ -210,7 +211,7 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "predicted %lld images in %.2f s (%.0f images/s per checkpoint and view)\n",
-               static_cast<long long>(n), seconds, n * m * views / std::max(seconds, 1e-9));
+               static_cast<long long>(n), seconds, work / std::max(seconds, 1e-9));
 
   if (labels.defined()) {
     if (m > 1) {
@@ -236,4 +237,18 @@ int main(int argc, char** argv) {
                  static_cast<long long>(n), out.c_str());
   }
   return digits::cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The library reports bad input as values; what LibTorch may still throw (out of memory, a
+  // device failure) ends the program with a message instead of an abort.
+  try {
+    return run(argc, argv);
+  } catch (const c10::Error& e) {
+    return digits::cli::fail(kProgram, e.what_without_backtrace(), digits::cli::kExitFailure);
+  } catch (const std::exception& e) {
+    return digits::cli::fail(kProgram, e.what(), digits::cli::kExitFailure);
+  }
 }
