@@ -126,14 +126,23 @@ elseif(CASE STREQUAL "submission")
   if(out MATCHES "accuracy=")
     message(FATAL_ERROR "test-format input has no labels, yet an accuracy was printed:\n${out}")
   endif()
-  # Without --out the submission goes to ./submission.csv.
+  # Without --checkpoint: ./checkpoints/best.pt (a clear error when there is none); without
+  # --out: ./submission.csv.
   file(REMOVE_RECURSE ${WORK}/cwd)
   file(MAKE_DIRECTORY ${WORK}/cwd)
-  execute_process(COMMAND ${PREDICT} --checkpoint ${WORK}/a/last.pt --csv ${WORK}/test.csv --tta
-                          --threads 1
-                  WORKING_DIRECTORY ${WORK}/cwd RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  expect_ok("test format without --out")
+  set(defaults COMMAND ${PREDICT} --csv ${WORK}/test.csv --tta --threads 1
+      WORKING_DIRECTORY ${WORK}/cwd RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(${defaults})
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "no checkpoint")
+    message(FATAL_ERROR "no checkpoint anywhere: exit ${rc}, expected 2 and a message:\n${err}")
+  endif()
+  file(COPY ${WORK}/a/last.pt DESTINATION ${WORK}/cwd/checkpoints)
+  file(RENAME ${WORK}/cwd/checkpoints/last.pt ${WORK}/cwd/checkpoints/best.pt)
+  execute_process(${defaults})
+  expect_ok("test format without --checkpoint and --out")
+  if(NOT err MATCHES "checkpoints/best.pt: bncnn")
+    message(FATAL_ERROR "checkpoints/best.pt was not used:\n${err}")
+  endif()
   check_submission(${WORK}/cwd/submission.csv ${UNSEEN_ROWS} FROM_ONE)
 
 elseif(CASE STREQUAL "labelled")
