@@ -3,7 +3,7 @@
 # Run with: cmake -DTRAIN=path/to/digit-train -DDATA=file.csv.gz -DWORK=dir -P train_resume.cmake
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
-set(common --data ${DATA} --limit 400 --epochs 2 --batch-size 32 --width 8 --seed 5 --threads 2 --quiet)
+set(common --data ${DATA} --limit 400 --epochs 2 --batch-size 32 --width 8 --seed 5 --threads 1 --quiet)
 
 function(train out_var dir)
   execute_process(COMMAND ${TRAIN} ${common} --checkpoint-dir ${WORK}/${dir} ${ARGN}
