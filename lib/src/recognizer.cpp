@@ -1,0 +1,102 @@
+#include "digits/recognizer.h"
+
+#include <sys/stat.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "digits/dataset.h"
+
+namespace digits {
+
+std::string default_checkpoint(const std::string& dir) {
+  std::string best;
+  std::filesystem::file_time_type newest{};
+  for (const char* name : {"best.pt", "pretrained.pt"}) {
+    const std::string path = dir + "/" + name;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    const auto t = std::filesystem::last_write_time(path, ec);
+    if (ec) continue;
+    if (best.empty() || t > newest) {
+      best = path;
+      newest = t;
+    }
+  }
+  return best;
+}
+
+std::optional<Recognizer::FileStamp> Recognizer::stamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  FileStamp s;
+  s.device = st.st_dev;
+  s.inode = st.st_ino;
+  s.size = static_cast<int64_t>(st.st_size);
+  s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return s;
+}
+
+Status Recognizer::load(const std::string& path) {
+  // Stamped before reading, so a file replaced during the load is seen as changed afterwards.
+  const auto before = stamp(path);
+  auto p = Predictor::load({path});
+  if (!p) {
+    if (!loaded()) {
+      path_ = path;
+      attempted_stamp_ = before;
+    }
+    return p.error();
+  }
+  const Checkpoint& c = p->members().front();
+  predictor_ = std::make_shared<Predictor>(std::move(p).value());
+  path_ = path;
+  attempted_stamp_ = before;
+  info_ = CheckpointInfo{};
+  info_.path = path;
+  info_.name = std::filesystem::path(path).filename().string();
+  info_.arch = c.model.arch;
+  if (c.model.arch != "seed") info_.arch += " width " + std::to_string(c.model.width);
+  info_.epoch = c.epoch;
+  info_.val_acc = c.best_val_acc;
+  invalidate();
+  return {};
+}
+
+bool Recognizer::file_changed() const {
+  if (path_.empty()) return false;
+  const auto now = stamp(path_);
+  return now && (!attempted_stamp_ || !(*now == *attempted_stamp_));
+}
+
+bool Recognizer::update(const Canvas& canvas) {
+  if (predicted_version_ && *predicted_version_ == canvas.version()) return false;
+  predicted_version_ = canvas.version();
+  const auto start = std::chrono::steady_clock::now();
+  input_ = prepare_digit(canvas.view());
+  const bool ink = std::any_of(input_.begin(), input_.end(), [](uint8_t v) { return v != 0; });
+  if (ink && predictor_) {
+    prediction_ = predictor_->predict(to_tensor(input_));
+  } else {
+    prediction_.reset();
+  }
+  latency_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ++predictions_;
+  return true;
+}
+
+Status Recognizer::teach(const Canvas& canvas, int label, const std::string& csv_path) const {
+  const DigitPixels digit = prepare_digit(canvas.view());
+  if (std::all_of(digit.begin(), digit.end(), [](uint8_t v) { return v == 0; })) {
+    return Error{"nothing to save: the canvas is empty"};
+  }
+  const auto parent = std::filesystem::path(csv_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Error{parent.string() + ": cannot create folder: " + ec.message()};
+  return append_kaggle_row(csv_path, to_tensor(digit), label);
+}
+
+}  // namespace digits
