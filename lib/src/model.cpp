@@ -40,8 +40,10 @@ SeedNetImpl::SeedNetImpl() {
 
 torch::Tensor SeedNetImpl::forward(torch::Tensor x) {
   x = channels_last(x);
-  x = F::max_pool2d(torch::relu(conv1(x)), F::MaxPool2dFuncOptions(2));  // 64 x 14 x 14
-  x = F::max_pool2d(torch::relu(conv2(x)), F::MaxPool2dFuncOptions(2));  // 32 x 5 x 5
+  // ReLU after max-pooling: the two commute, so the values and gradients are the same as
+  // ReLU-then-pool, with a quarter of the ReLU's memory traffic.
+  x = torch::relu(F::max_pool2d(conv1(x), F::MaxPool2dFuncOptions(2)));  // 64 x 14 x 14
+  x = torch::relu(F::max_pool2d(conv2(x), F::MaxPool2dFuncOptions(2)));  // 32 x 5 x 5
   return fc(x.flatten(1));
 }
 
