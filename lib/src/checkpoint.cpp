@@ -1,16 +1,23 @@
 #include "digits/checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/StringUtil.h>
 #include <fcntl.h>
+#include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/version.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 namespace digits {
 
@@ -51,6 +58,28 @@ std::string meta_text(const Checkpoint& c) {
   return text;
 }
 
+// Removes NAME.tmp.PID files beside `path` left by processes that no longer run (a save cut
+// short by SIGKILL or a power cut), so repeated crashes do not fill the folder.
+void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code ec;
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
 // Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
 Status write_atomically(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -85,10 +114,150 @@ Status write_atomically(const std::string& path, const std::string& bytes) {
     ::fsync(dfd);
     ::close(dfd);
   }
+  remove_stale_temporaries(path);
   return {};
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// A zip entry's name, safe to print.
+std::string preview_name(std::string s) {
+  if (s.size() > 60) s = s.substr(0, 60) + "...";
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return s;
+}
+// Little-endian integers of a zip structure, bounds-checked by the caller.
+uint64_t le(const std::string& b, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+// Checks the zip container of a LibTorch archive before LibTorch parses it: the directory is
+// whole and every stored entry matches its CRC-32. LibTorch skips these checks, and a flipped
+// byte in an archive's TorchScript code then crashes its parser. Returns "" or the problem.
+std::string verify_zip(const std::string& b) {
+  const size_t n = b.size();
+  constexpr size_t kEndSize = 22;
+  const std::string kNotZip =
+      "not a readable checkpoint (truncated, or not a LibTorch archive: no zip directory at its "
+      "end)";
+  if (n < kEndSize) return kNotZip;
+  // The end record, searched backwards past a comment of up to 64 KB.
+  size_t end = std::string::npos;
+  for (size_t at = n - kEndSize + 1; at-- > 0 && n - at <= kEndSize + 0xFFFF;) {
+    if (le(b, at, 4) == 0x06054b50 && at + kEndSize + le(b, at + 20, 2) == n) {
+      end = at;
+      break;
+    }
+  }
+  if (end == std::string::npos) return kNotZip;
+  uint64_t entries = le(b, end + 10, 2);
+  uint64_t dir_size = le(b, end + 12, 4);
+  uint64_t dir_offset = le(b, end + 16, 4);
+  if (entries == 0xFFFF || dir_size == 0xFFFFFFFF || dir_offset == 0xFFFFFFFF) {
+    // Zip64: a locator just before the end record points at the zip64 end record.
+    if (end < 20 || le(b, end - 20, 4) != 0x07064b50) return kNotZip;
+    const uint64_t at = le(b, end - 20 + 8, 8);
+    if (at > n || n - at < 56 || le(b, at, 4) != 0x06064b50) return kNotZip;
+    entries = le(b, at + 32, 8);
+    dir_size = le(b, at + 40, 8);
+    dir_offset = le(b, at + 48, 8);
+  }
+  const std::string kTruncated = "not a readable checkpoint (truncated: ";
+  if (dir_offset > n || dir_size > n - dir_offset) {
+    return kTruncated + "its zip directory lies past the end of the file)";
+  }
+  size_t at = dir_offset;
+  const size_t dir_end = dir_offset + dir_size;
+  for (uint64_t e = 0; e < entries; ++e) {
+    if (dir_end - at < 46 || le(b, at, 4) != 0x02014b50) {
+      return "damaged checkpoint: its zip directory is broken at entry " + std::to_string(e + 1);
+    }
+    const uint64_t method = le(b, at + 10, 2);
+    const uint64_t crc = le(b, at + 16, 4);
+    uint64_t size = le(b, at + 20, 4);
+    uint64_t uncompressed = le(b, at + 24, 4);
+    const size_t name_len = le(b, at + 28, 2), extra_len = le(b, at + 30, 2);
+    const size_t comment_len = le(b, at + 32, 2);
+    uint64_t local = le(b, at + 42, 4);
+    if (dir_end - at - 46 < name_len + extra_len + comment_len) {
+      return "damaged checkpoint: its zip directory is broken at entry " + std::to_string(e + 1);
+    }
+    const std::string name = preview_name(b.substr(at + 46, name_len));
+    // Zip64 sizes and offset, in this order, for the fields that are saturated.
+    for (size_t x = at + 46 + name_len; x + 4 <= at + 46 + name_len + extra_len;) {
+      const uint64_t id = le(b, x, 2), len = le(b, x + 2, 2);
+      if (x + 4 + len > at + 46 + name_len + extra_len) break;
+      if (id == 0x0001) {
+        size_t f = x + 4;
+        auto next = [&](uint64_t* v) {
+          if (f + 8 <= x + 4 + len) {
+            *v = le(b, f, 8);
+            f += 8;
+          }
+        };
+        if (uncompressed == 0xFFFFFFFF) next(&uncompressed);
+        if (size == 0xFFFFFFFF) next(&size);
+        if (local == 0xFFFFFFFF) next(&local);
+      }
+      x += 4 + len;
+    }
+    if (local > n || n - local < 30 || le(b, local, 4) != 0x04034b50) {
+      return kTruncated + "entry '" + name + "' lies past the end of the file)";
+    }
+    const uint64_t data = local + 30 + le(b, local + 26, 2) + le(b, local + 28, 2);
+    if (data > n || size > n - data) {
+      return kTruncated + "entry '" + name + "' lies past the end of the file)";
+    }
+    if (method == 0) {  // stored, as LibTorch writes every entry
+      uLong sum = crc32(0L, Z_NULL, 0);
+      for (uint64_t done = 0; done < size;) {
+        const auto chunk = static_cast<uInt>(std::min<uint64_t>(size - done, 1u << 30));
+        sum = crc32(sum, reinterpret_cast<const Bytef*>(b.data() + data + done), chunk);
+        done += chunk;
+      }
+      if (sum != crc || size != uncompressed) {
+        return "damaged checkpoint: the contents of '" + name +
+               "' fail their CRC-32 check (the file was changed or corrupted)";
+      }
+    }
+    at += 46 + name_len + extra_len + comment_len;
+  }
+  return {};
+}
+
+// The shape and type of every parameter and buffer, by name, to tell whether stored weights
+// fit the architecture the metadata names (Module::load adopts whatever shapes the file has).
+std::map<std::string, std::string> layout(const torch::nn::Module& net) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : net.named_parameters()) {
+    out["parameter " + p.key()] = c10::str(p.value().sizes(), " ", p.value().scalar_type());
+  }
+  for (const auto& b : net.named_buffers()) {
+    out["buffer " + b.key()] = c10::str(b.value().sizes(), " ", b.value().scalar_type());
+  }
+  return out;
+}
+
+// The first difference between two layouts, e.g. "parameter fc.weight is [10, 64] Float in the
+// file, [10, 128] Float for the architecture".
+std::string layout_difference(const std::map<std::string, std::string>& expected,
+                              const std::map<std::string, std::string>& found) {
+  for (const auto& [name, want] : expected) {
+    auto it = found.find(name);
+    if (it == found.end()) return name + " is missing";
+    if (it->second != want) {
+      return name + " is " + it->second + " in the file, " + want + " for the architecture";
+    }
+  }
+  for (const auto& [name, have] : found) {
+    if (expected.count(name) == 0) return name + " is not part of the architecture";
+  }
+  return {};
+}
 
 class MetaReader {
  public:
@@ -165,14 +334,40 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) return Error{path + ": no such checkpoint file"};
   if (fs::is_directory(status)) return Error{path + ": is a directory, expected a checkpoint file"};
+  if (!fs::is_regular_file(status)) return Error{path + ": is not a regular file"};
   if (fs::file_size(path, ec) == 0) return Error{path + ": is empty (0 bytes), not a checkpoint"};
+  // Read once, checked, then parsed from memory: the file cannot change in between.
+  std::string bytes;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error{path + ": cannot open: " + std::strerror(errno)};
+    char buffer[1 << 16];
+    for (;;) {
+      const ssize_t got = ::read(fd, buffer, sizeof buffer);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        const int err = errno;
+        ::close(fd);
+        return Error{path + ": cannot read: " + std::strerror(err)};
+      }
+      if (got == 0) break;
+      bytes.append(buffer, static_cast<size_t>(got));
+    }
+    ::close(fd);
+  }
+  if (const std::string problem = verify_zip(bytes); !problem.empty()) {
+    return Error{path + ": " + problem};
+  }
 
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path, device);
+    std::istringstream stream(std::move(bytes));
+    archive.load_from(stream, device);
   } catch (const std::exception& e) {
     return Error{path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +
                  first_line(e.what()) + ")"};
+  } catch (...) {
+    return Error{path + ": not a readable checkpoint (truncated or not a LibTorch archive)"};
   }
 
   Checkpoint c;
@@ -183,10 +378,14 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
                    std::string(kFormatKey) + ")"};
     }
     c.format_version = format.toInt();
-    if (c.format_version > kCheckpointFormatVersion || c.format_version < 1) {
+    if (c.format_version > kCheckpointFormatVersion) {
       return Error{path + ": checkpoint format " + std::to_string(c.format_version) +
-                   " is newer than this build reads (" +
-                   std::to_string(kCheckpointFormatVersion) + "); update digits"};
+                   " is newer than this build reads (" + std::to_string(kCheckpointFormatVersion) +
+                   "); update digits"};
+    }
+    if (c.format_version < 1) {
+      return Error{path + ": checkpoint format " + std::to_string(c.format_version) +
+                   " is not a valid version (1.." + std::to_string(kCheckpointFormatVersion) + ")"};
     }
     if (!archive.try_read(kMetaKey, meta) || !meta.isString()) {
       return Error{path + ": checkpoint has no metadata (" + std::string(kMetaKey) + ")"};
@@ -219,11 +418,17 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     c.net = *net;
     torch::serialize::InputArchive weights;
     if (!archive.try_read("model", weights)) return Error{path + ": checkpoint has no weights"};
+    const std::string arch_text =
+        "architecture '" + c.model.arch + "' (width " + std::to_string(c.model.width) + ")";
+    const auto expected = layout(*c.net);
     try {
       c.net->load(weights);
     } catch (const std::exception& e) {
-      return Error{path + ": weights do not fit architecture '" + c.model.arch +
-                   "' (width " + std::to_string(c.model.width) + "): " + first_line(e.what())};
+      return Error{path + ": weights do not fit " + arch_text + ": " + first_line(e.what())};
+    }
+    const std::string difference = layout_difference(expected, layout(*c.net));
+    if (!difference.empty()) {
+      return Error{path + ": weights do not fit " + arch_text + ": " + difference};
     }
     c.net->to(device);
     c.net->eval();
@@ -231,9 +436,17 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     auto optim = std::make_shared<torch::serialize::InputArchive>();
     if (archive.try_read("optimizer", *optim)) c.optimizer_state = optim;
     torch::Tensor rng;
-    if (archive.try_read("rng", rng)) c.rng_state = rng.to(torch::kCPU);
+    // Kept only when this LibTorch's generator can take it (set_state throws on anything else);
+    // a model without it still predicts, and resume then says it cannot be exact.
+    const auto reference = at::detail::getDefaultCPUGenerator().get_state();
+    if (archive.try_read("rng", rng) && rng.scalar_type() == torch::kUInt8 &&
+        rng.sizes().equals(reference.sizes())) {
+      c.rng_state = rng.to(torch::kCPU);
+    }
   } catch (const std::exception& e) {
     return Error{path + ": damaged checkpoint: " + first_line(e.what())};
+  } catch (...) {
+    return Error{path + ": damaged checkpoint"};
   }
   return c;
 }
