@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -245,12 +246,18 @@ std::optional<int> DrawApp::start() {
     return cli::fail(kProgram, std::string("SDL_ttf: ") + TTF_GetError(), cli::kExitFailure);
   }
   // The UI scale: --scale, else the display's DPI over 96 (X11 does not scale windows itself).
+  // GDK_SCALE is what GNOME and many X11 HiDPI set-ups export when the DPI is not reported.
   scale_ = options_.scale;
   if (scale_ <= 0) {
     float ddpi = 0;
-    scale_ = SDL_GetDisplayDPI(0, &ddpi, nullptr, nullptr) == 0 && ddpi > 0
-                 ? std::clamp(std::round(ddpi / 96.0 * 4.0) / 4.0, 1.0, 3.0)
-                 : 1.0;
+    const char* gdk = std::getenv("GDK_SCALE");
+    if (SDL_GetDisplayDPI(0, &ddpi, nullptr, nullptr) == 0 && ddpi > 0) {
+      scale_ = std::clamp(std::round(ddpi / 96.0 * 4.0) / 4.0, 1.0, 3.0);
+    } else if (gdk != nullptr && std::atof(gdk) >= 1.0) {
+      scale_ = std::clamp(std::atof(gdk), 1.0, 3.0);
+    } else {
+      scale_ = 1.0;
+    }
   }
   // A missing font is found before any window opens: there would be no way to show text.
   std::string error;
@@ -269,7 +276,7 @@ std::optional<int> DrawApp::start() {
     replay_ = std::move(*events);
   }
 
-  const double window_scale = options_.scale > 0 ? options_.scale : scale_;
+  const double window_scale = scale_;
   window_ = SDL_CreateWindow("digit-draw", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                              static_cast<int>(kBaseWidth * window_scale),
                              static_cast<int>(kBaseHeight * window_scale),
@@ -291,7 +298,12 @@ std::optional<int> DrawApp::start() {
   int ww = 0, pw = 0, h = 0;
   SDL_GetWindowSize(window_, &ww, &h);
   SDL_GetRendererOutputSize(renderer_, &pw, &h);
-  if (options_.scale <= 0 && ww > 0 && pw > ww) scale_ = static_cast<double>(pw) / ww;
+  if (options_.scale <= 0 && ww > 0 && pw > ww) {
+    // The system scales windows itself (Wayland, macOS): base size in points, density as scale.
+    scale_ = static_cast<double>(pw) / ww;
+    SDL_SetWindowMinimumSize(window_, kMinWidth, kMinHeight);
+    SDL_SetWindowSize(window_, kBaseWidth, kBaseHeight);
+  }
   if (!open_fonts(&error)) return cli::fail(kProgram, error);
   update_layout();
 
@@ -329,6 +341,7 @@ void DrawApp::load_checkpoint(const std::string& path, const std::string& why) {
     return;
   }
   model_error_.clear();
+  std::cerr << kProgram << ": " << why << " " << path << "\n";
   // One throw-away prediction: LibTorch's first forward pass sets up its kernels (tens of ms).
   recognizer_.update(Canvas(32));
   recognizer_.invalidate();
@@ -518,6 +531,15 @@ void DrawApp::step_replay() {
         if (recognizer_.update(canvas_)) latencies_.push_back(recognizer_.latency_ms());
         std::cout << prediction_line() << std::endl;
         break;
+      case ReplayEvent::Kind::kDrop: {
+        // Through SDL's own event, as a real drop arrives.
+        SDL_Event drop{};
+        drop.type = SDL_DROPFILE;
+        drop.drop.file = SDL_strdup(e.path.c_str());
+        drop.drop.windowID = SDL_GetWindowID(window_);
+        SDL_PushEvent(&drop);
+        return;
+      }
     }
     if (canvas_.version() != before || quit_) return;
   }
@@ -778,7 +800,8 @@ int DrawApp::run() {
       dirty_ = true;
     }
     if (Clock::now() >= next_watch) {
-      if (recognizer_.file_changed()) load_checkpoint(recognizer_.path(), "new version of");
+      if (recognizer_.file_changed())
+        load_checkpoint(recognizer_.path(), "reloaded new version of");
       next_watch = Clock::now() + std::chrono::milliseconds(kWatchMs);
     }
     step_replay();
@@ -804,7 +827,7 @@ int DrawApp::run() {
   }
   // A prediction was asked for but no model could make one: say why, exit 2.
   if (options_.print_prediction && !recognizer_.loaded()) {
-    return cli::fail(kProgram, model_error_.empty() ? "no checkpoint loaded" : model_error_);
+    return cli::fail(kProgram, "no prediction: no checkpoint could be loaded (see above)");
   }
   return cli::kExitOk;
 }

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
                  "checkpoints/pretrained.pt)");
   app.add_option("--replay", o.replay,
                  "play input events from FILE: down X Y, move X Y, up, rdown X Y, rup, key NAME, "
-                 "wait MS, print (X, Y fractions 0..1 of the canvas)")
+                 "wait MS, print, drop FILE (X, Y fractions 0..1 of the canvas)")
       ->check(CLI::ExistingFile);
   app.add_flag("--print-prediction", o.print_prediction,
                "after the replay print 'prediction=D confidence=P' (P a fraction) on stdout");
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--font", o.font, "TrueType font for all text")->capture_default_str();
   app.add_option("--teach-file", o.teach_file, "CSV that Ctrl+0..9 appends labelled drawings to")
       ->capture_default_str();
-  app.add_option("--scale", o.scale, "UI scale (0: from the display's DPI and pixel density)")
+  app.add_option("--scale", o.scale,
+                 "UI scale (0: from the display: HiDPI pixel density, DPI, or GDK_SCALE)")
       ->check(CLI::Range(0.0, 4.0))
       ->capture_default_str();
   app.add_option("--threads", o.threads,

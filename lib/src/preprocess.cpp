@@ -92,19 +92,20 @@ DigitPixels prepare_digit(const GreyView& drawing) {
     }
   }
 
-  // Centre of mass of the scaled box, then a whole-pixel shift that puts it at (14, 14).
+  // Centre of mass of the scaled box (pixel indices, as MNIST counted them), then a whole-pixel
+  // shift that puts it at row 14, column 14.
   double mass = 0, my = 0, mx = 0;
   for (int64_t i = 0; i < out_h; ++i) {
     for (int64_t j = 0; j < out_w; ++j) {
       const double v = box[i * out_w + j];
       mass += v;
-      my += v * (i + 0.5);
-      mx += v * (j + 0.5);
+      my += v * i;
+      mx += v * j;
     }
   }
   const double centre = kImageSide / 2.0;
-  const double cy = mass > 0 ? my / mass : out_h / 2.0;
-  const double cx = mass > 0 ? mx / mass : out_w / 2.0;
+  const double cy = mass > 0 ? my / mass : (out_h - 1) / 2.0;
+  const double cx = mass > 0 ? mx / mass : (out_w - 1) / 2.0;
   const auto oy = std::clamp<int64_t>(std::llround(centre - cy), 0, kImageSide - out_h);
   const auto ox = std::clamp<int64_t>(std::llround(centre - cx), 0, kImageSide - out_w);
   for (int64_t i = 0; i < out_h; ++i) {
@@ -130,8 +131,8 @@ std::array<double, 2> centre_of_mass(const DigitPixels& digit) {
     for (int64_t x = 0; x < kImageSide; ++x) {
       const double v = digit[y * kImageSide + x];
       mass += v;
-      my += v * (y + 0.5);
-      mx += v * (x + 0.5);
+      my += v * y;
+      mx += v * x;
     }
   }
   if (mass == 0) return {kImageSide / 2.0, kImageSide / 2.0};

@@ -92,9 +92,16 @@ Result<std::vector<ReplayEvent>> parse_replay(const std::string& text, const std
       }
       e.kind = ReplayEvent::Kind::kWait;
       e.wait_ms = static_cast<int>(ms);
+    } else if (cmd == "drop") {
+      const size_t at = line.find("drop") + 4;
+      const size_t begin = line.find_first_not_of(" \t", at);
+      const size_t end = line.find_last_not_of(" \t");
+      if (begin == std::string::npos) return fail("'drop' needs a file: 'drop PATH'");
+      e.kind = ReplayEvent::Kind::kDrop;
+      e.path = line.substr(begin, end - begin + 1);
     } else {
       return fail("unknown event '" + cmd +
-                  "' (expected down, move, up, rdown, rup, key, wait or print)");
+                  "' (expected down, move, up, rdown, rup, key, wait, print or drop)");
     }
     events.push_back(e);
   }

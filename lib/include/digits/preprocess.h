@@ -30,7 +30,8 @@ using DigitPixels = std::array<uint8_t, kPixels>;
 
 // The MNIST preparation of `drawing`: crop to the ink's bounding box (every non-zero pixel),
 // scale into 20x20 keeping the aspect ratio with area-averaged grey levels, paste into 28x28
-// with the centre of mass at (14, 14) (shifted by whole pixels, kept inside the field). A
+// with the centre of mass at row 14, column 14 (pixel indices, MNIST's own convention: the
+// mean centre of mass of MNIST digits is there), shifted by whole pixels and kept inside. A
 // drawing without ink gives all zeros. Plain C++, no LibTorch: about a millisecond for a
 // 448x448 canvas.
 DigitPixels prepare_digit(const GreyView& drawing);
@@ -41,8 +42,8 @@ torch::Tensor prepare_drawing(const GreyView& drawing);
 // uint8 [28, 28] from prepared pixels (a copy).
 torch::Tensor to_tensor(const DigitPixels& digit);
 
-// Centre of mass (row, column) of a 28x28 digit in pixel units, pixel centres at i + 0.5; the
-// field's centre (14, 14) when there is no ink. What the preparation aims at, for tests.
+// Centre of mass (row, column) of a 28x28 digit in pixel indices (0..27); (14, 14) when there
+// is no ink. What the preparation aims at, for tests.
 std::array<double, 2> centre_of_mass(const DigitPixels& digit);
 
 }  // namespace digits

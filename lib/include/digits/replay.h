@@ -10,6 +10,7 @@
 //   key NAME     a key press, named as SDL names keys, with modifiers: c, g, [, f1, ctrl+z, ctrl+7
 //   wait MS      pause MS milliseconds (0..600000)
 //   print        print the current prediction line (as --print-prediction does at the end)
+//   drop PATH    a file dropped on the window (a checkpoint to load); PATH is the rest of the line
 // X and Y are fractions 0..1 of the canvas width and height (0 0 top left).
 #pragma once
 
@@ -22,11 +23,12 @@
 namespace digits {
 
 struct ReplayEvent {
-  enum class Kind { kDown, kMove, kUp, kRightDown, kRightUp, kKey, kWait, kPrint };
+  enum class Kind { kDown, kMove, kUp, kRightDown, kRightUp, kKey, kWait, kPrint, kDrop };
   Kind kind = Kind::kMove;
   float x = 0.f, y = 0.f;  // down, move, rdown
   KeyChord key;            // key
   int wait_ms = 0;         // wait
+  std::string path;        // drop
   int line = 0;            // 1-based line in the script
 };
 
