@@ -75,6 +75,11 @@ BnCnnImpl::BnCnnImpl(int64_t width, double dropout) {
 }
 
 torch::Tensor BnCnnImpl::forward(torch::Tensor x) {
+  // LibTorch 1.13 sends a 3x3 convolution of one small image to its reference path (im2col and
+  // the reference BLAS); as a batch of two the image takes oneDNN, 3.3x faster in all.
+  if (x.size(0) == 1 && !is_training()) {
+    return forward(x.expand({2, -1, -1, -1})).narrow(0, 0, 1);
+  }
   x = channels_last(x);
   x = drop(block1->forward(x));
   x = drop(block2->forward(x));
