@@ -42,6 +42,7 @@ using testing::write_file;
 
 const std::string kTrain = std::string(DIGITS_BINARY_DIR) + "/apps/train/digit-train";
 const std::string kPredict = std::string(DIGITS_BINARY_DIR) + "/apps/predict/digit-predict";
+const std::string kDraw = std::string(DIGITS_BINARY_DIR) + "/apps/draw/digit-draw";
 
 // How a child process ended, and what it printed.
 struct Outcome {
@@ -579,6 +580,26 @@ TEST_P(CheckpointRefuses, InDigitPredictWithExitCode2) {
                         dir.file("log"));
   expect_clean_error(o, {path, GetParam().needle}, "digit-predict");
   EXPECT_FALSE(fs::exists(dir.file("submission.csv")));
+}
+
+// digit-draw shows the problem in its window and keeps running: the replay plays to its end,
+// the program exits 0, and stderr has the message naming the file.
+TEST_P(CheckpointRefuses, InDigitDrawWhichKeepsRunning) {
+  if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built (DIGITS_BUILD_DRAW=OFF)";
+  TempDir dir;
+  const std::string path = dir.file("bad.pt");
+  write_file(path, GetParam().bytes(dir.path()));
+  write_file(dir.file("stroke.replay"), "down 0.5 0.2\nmove 0.5 0.5\nmove 0.5 0.8\nup\nwait 50\n");
+  ::setenv("SDL_VIDEODRIVER", "dummy", 1);
+  ::setenv("SDL_AUDIODRIVER", "dummy", 1);
+  const Outcome o = run(command(kDraw, "--exit-after-replay --threads 1",
+                                {"--checkpoint", path, "--replay", dir.file("stroke.replay"),
+                                 "--teach-file", dir.file("teach.csv")}),
+                        dir.file("log"));
+  ASSERT_TRUE(o.exited) << o.describe();
+  EXPECT_EQ(o.code, 0) << o.describe();
+  EXPECT_NE(o.err.find("digit-draw: " + path + ": "), std::string::npos) << o.describe();
+  EXPECT_NE(o.err.find(GetParam().needle), std::string::npos) << o.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Damaged, CheckpointRefuses, ::testing::ValuesIn(bad_checkpoints()),
