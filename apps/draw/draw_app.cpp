@@ -835,6 +835,8 @@ int DrawApp::run() {
 }  // namespace
 
 int run_draw_app(const DrawOptions& options) {
+  // Before main(): the dynamic loader and LibTorch's static initialisers.
+  if (options.timings) std::fprintf(stderr, "main_ms=%.0f\n", process_age_ms());
   configure_runtime(options.threads);
   DrawApp app(options);
   return app.run();
