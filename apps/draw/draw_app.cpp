@@ -503,26 +503,60 @@ void DrawApp::handle(const SDL_Event& e) {
 }
 
 // Plays script events until a wait, or one event that changed the canvas (so that each change
-// is predicted and drawn, as with a real mouse).
+// is predicted and drawn, as with a real mouse). Pointer, key and drop events are posted as SDL
+// events and handled at once by handle(): a script takes the same path as a user, coordinate
+// conversion included.
 void DrawApp::step_replay() {
   while (replay_next_ < replay_.size() && Clock::now() >= replay_wait_until_) {
     const ReplayEvent& e = replay_[replay_next_++];
     const uint64_t before = canvas_.version();
+    SDL_Event ev{};
+    const Uint32 window = SDL_GetWindowID(window_);
+    // Canvas fractions to window coordinates (points), as SDL reports the pointer.
+    const int wx =
+        static_cast<int>(std::lround((canvas_rect_.x + e.x * canvas_rect_.w) / pixel_ratio_));
+    const int wy =
+        static_cast<int>(std::lround((canvas_rect_.y + e.y * canvas_rect_.h) / pixel_ratio_));
     switch (e.kind) {
       case ReplayEvent::Kind::kDown:
       case ReplayEvent::Kind::kRightDown:
-        pointer_down({e.x, e.y}, e.kind == ReplayEvent::Kind::kRightDown);
-        break;
-      case ReplayEvent::Kind::kMove:
-        hover_ = CanvasPoint{e.x, e.y};
-        pointer_move({e.x, e.y});
-        break;
       case ReplayEvent::Kind::kUp:
-      case ReplayEvent::Kind::kRightUp:
-        pointer_up();
+      case ReplayEvent::Kind::kRightUp: {
+        const bool down =
+            e.kind == ReplayEvent::Kind::kDown || e.kind == ReplayEvent::Kind::kRightDown;
+        const bool right =
+            e.kind == ReplayEvent::Kind::kRightDown || e.kind == ReplayEvent::Kind::kRightUp;
+        ev.type = down ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
+        ev.button.windowID = window;
+        ev.button.button = right ? SDL_BUTTON_RIGHT : SDL_BUTTON_LEFT;
+        ev.button.state = down ? SDL_PRESSED : SDL_RELEASED;
+        ev.button.clicks = 1;
+        if (down) {
+          ev.button.x = wx;
+          ev.button.y = wy;
+        }
+        break;
+      }
+      case ReplayEvent::Kind::kMove:
+        ev.type = SDL_MOUSEMOTION;
+        ev.motion.windowID = window;
+        ev.motion.x = wx;
+        ev.motion.y = wy;
         break;
       case ReplayEvent::Kind::kKey:
-        press(e.key, false);
+        ev.type = SDL_KEYDOWN;
+        ev.key.windowID = window;
+        ev.key.state = SDL_PRESSED;
+        ev.key.keysym.sym = SDL_GetKeyFromName(e.key.key.c_str());
+        ev.key.keysym.scancode = SDL_GetScancodeFromKey(ev.key.keysym.sym);
+        ev.key.keysym.mod =
+            static_cast<Uint16>((e.key.ctrl ? KMOD_LCTRL : 0) | (e.key.shift ? KMOD_LSHIFT : 0) |
+                                (e.key.alt ? KMOD_LALT : 0));
+        break;
+      case ReplayEvent::Kind::kDrop:
+        ev.type = SDL_DROPFILE;
+        ev.drop.windowID = window;
+        ev.drop.file = SDL_strdup(e.path.c_str());
         break;
       case ReplayEvent::Kind::kWait:
         replay_wait_until_ = Clock::now() + std::chrono::milliseconds(e.wait_ms);
@@ -531,15 +565,10 @@ void DrawApp::step_replay() {
         if (recognizer_.update(canvas_)) latencies_.push_back(recognizer_.latency_ms());
         std::cout << prediction_line() << std::endl;
         break;
-      case ReplayEvent::Kind::kDrop: {
-        // Through SDL's own event, as a real drop arrives.
-        SDL_Event drop{};
-        drop.type = SDL_DROPFILE;
-        drop.drop.file = SDL_strdup(e.path.c_str());
-        drop.drop.windowID = SDL_GetWindowID(window_);
-        SDL_PushEvent(&drop);
-        return;
-      }
+    }
+    if (ev.type != 0) {
+      SDL_PushEvent(&ev);
+      while (!quit_ && SDL_PollEvent(&ev) != 0) handle(ev);
     }
     if (canvas_.version() != before || quit_) return;
   }
