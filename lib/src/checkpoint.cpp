@@ -135,8 +135,32 @@ uint64_t le(const std::string& b, size_t at, int bytes) {
   return v;
 }
 
+// Inflates a raw deflate stream of `size` bytes that should give `expected` bytes, and computes
+// the CRC-32 of what it gives. False when the stream is broken or its length is not `expected`.
+bool inflate_crc(const char* in, uint64_t size, uint64_t expected, uLong* sum) {
+  if (size > (1u << 30) || expected > (1u << 30)) return false;  // LibTorch deflates only code
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return false;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in));
+  z.avail_in = static_cast<uInt>(size);
+  std::vector<unsigned char> out(1 << 16);
+  uint64_t total = 0;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    const auto got = out.size() - z.avail_out;
+    *sum = crc32(*sum, out.data(), static_cast<uInt>(got));
+    total += got;
+    if (total > expected || (rc == Z_BUF_ERROR && z.avail_in == 0)) break;
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END && total == expected;
+}
+
 // Checks the zip container of a LibTorch archive before LibTorch parses it: the directory is
-// whole and every stored entry matches its CRC-32. LibTorch skips these checks, and a flipped
+// whole and every entry matches its CRC-32. LibTorch skips these checks, and a flipped
 // byte in an archive's TorchScript code then crashes its parser. Returns "" or the problem.
 std::string verify_zip(const std::string& b) {
   const size_t n = b.size();
@@ -157,14 +181,25 @@ std::string verify_zip(const std::string& b) {
   uint64_t entries = le(b, end + 10, 2);
   uint64_t dir_size = le(b, end + 12, 4);
   uint64_t dir_offset = le(b, end + 16, 4);
-  if (entries == 0xFFFF || dir_size == 0xFFFFFFFF || dir_offset == 0xFFFFFFFF) {
-    // Zip64: a locator just before the end record points at the zip64 end record.
-    if (end < 20 || le(b, end - 20, 4) != 0x07064b50) return kNotZip;
+  // Zip64 (LibTorch writes it always): a locator just before the end record points at the zip64
+  // end record, whose values miniz uses; they must agree with the short ones unless saturated.
+  if (end >= 20 && le(b, end - 20, 4) == 0x07064b50) {
     const uint64_t at = le(b, end - 20 + 8, 8);
-    if (at > n || n - at < 56 || le(b, at, 4) != 0x06064b50) return kNotZip;
-    entries = le(b, at + 32, 8);
-    dir_size = le(b, at + 40, 8);
-    dir_offset = le(b, at + 48, 8);
+    if (at > n || n - at < 56 || le(b, at, 4) != 0x06064b50) {
+      return "damaged checkpoint: its zip64 end record is missing or broken";
+    }
+    const uint64_t entries64 = le(b, at + 32, 8), size64 = le(b, at + 40, 8);
+    const uint64_t offset64 = le(b, at + 48, 8);
+    if ((entries != 0xFFFF && entries != entries64) ||
+        (dir_size != 0xFFFFFFFF && dir_size != size64) ||
+        (dir_offset != 0xFFFFFFFF && dir_offset != offset64) || le(b, at + 24, 8) != entries64) {
+      return "damaged checkpoint: its zip end records disagree";
+    }
+    entries = entries64;
+    dir_size = size64;
+    dir_offset = offset64;
+  } else if (entries == 0xFFFF || dir_size == 0xFFFFFFFF || dir_offset == 0xFFFFFFFF) {
+    return kNotZip;
   }
   const std::string kTruncated = "not a readable checkpoint (truncated: ";
   if (dir_offset > n || dir_size > n - dir_offset) {
@@ -208,21 +243,36 @@ std::string verify_zip(const std::string& b) {
     if (local > n || n - local < 30 || le(b, local, 4) != 0x04034b50) {
       return kTruncated + "entry '" + name + "' lies past the end of the file)";
     }
-    const uint64_t data = local + 30 + le(b, local + 26, 2) + le(b, local + 28, 2);
+    const uint64_t local_name_len = le(b, local + 26, 2);
+    const uint64_t data = local + 30 + local_name_len + le(b, local + 28, 2);
     if (data > n || size > n - data) {
       return kTruncated + "entry '" + name + "' lies past the end of the file)";
     }
-    if (method == 0) {  // stored, as LibTorch writes every entry
-      uLong sum = crc32(0L, Z_NULL, 0);
+    // The name is stored twice (the CRC covers neither); LibTorch crashes on a class whose
+    // source it cannot find, so a changed name must not get through.
+    if (local_name_len != name_len || b.compare(local + 30, name_len, b, at + 46, name_len) != 0 ||
+        le(b, local + 8, 2) != method) {
+      return "damaged checkpoint: the zip headers of entry '" + name +
+             "' disagree (name or compression method)";
+    }
+    // LibTorch stores tensors and deflates its code and debug records.
+    uLong sum = crc32(0L, Z_NULL, 0);
+    if (method == 0) {
       for (uint64_t done = 0; done < size;) {
         const auto chunk = static_cast<uInt>(std::min<uint64_t>(size - done, 1u << 30));
         sum = crc32(sum, reinterpret_cast<const Bytef*>(b.data() + data + done), chunk);
         done += chunk;
       }
-      if (sum != crc || size != uncompressed) {
-        return "damaged checkpoint: the contents of '" + name +
-               "' fail their CRC-32 check (the file was changed or corrupted)";
-      }
+      if (size != uncompressed) sum = ~crc;  // a stored entry's sizes are equal
+    } else if (method == 8) {
+      if (!inflate_crc(b.data() + data, size, uncompressed, &sum)) sum = ~crc;
+    } else {
+      return "damaged checkpoint: entry '" + name + "' uses compression method " +
+             std::to_string(method) + ", which LibTorch archives never use";
+    }
+    if (sum != crc) {
+      return "damaged checkpoint: the contents of '" + name +
+             "' fail their CRC-32 check (the file was changed or corrupted)";
     }
     at += 46 + name_len + extra_len + comment_len;
   }
