@@ -206,6 +206,9 @@ struct BadInput {
   bool training_only = false;        // fine for programs that also read the test format
 };
 
+// Test names in ctest show the case's name, not the parameter's bytes.
+void PrintTo(const BadInput& b, std::ostream* os) { *os << b.name; }
+
 std::string row_with(const std::string& field, int column) {
   // A train row with field number `column` (1-based; 1 is the label) replaced.
   std::vector<std::string> fields = {"3"};
@@ -386,8 +389,10 @@ TEST(PredictCommandLine, UnknownOptionAndMissingValueGiveMessageAndUsageLine) {
   TempDir dir;
   // Arguments, and the option the message must name.
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"--csv x.csv --no-such-option", "--no-such-option"},       {"--csv", "--csv"},
-      {"--checkpoint m.pt --csv", "--csv"},           {"--csv x.csv --checkpoint", "--checkpoint"},
+      {"--csv x.csv --no-such-option", "--no-such-option"},
+      {"--csv", "--csv"},
+      {"--checkpoint m.pt --csv", "--csv"},
+      {"--csv x.csv --checkpoint", "--checkpoint"},
       {"--csv x.csv --batch-size x", "--batch-size"},
   };
   for (const auto& [args, option] : cases) {
@@ -542,6 +547,8 @@ std::vector<BadCheckpoint> bad_checkpoints() {
        "norm.std"},
   };
 }
+
+void PrintTo(const BadCheckpoint& b, std::ostream* os) { *os << b.name; }
 
 class CheckpointRefuses : public ::testing::TestWithParam<BadCheckpoint> {};
 
