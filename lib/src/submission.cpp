@@ -1,12 +1,8 @@
 #include "digits/submission.h"
 
-#include <fcntl.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
+#include "atomic_file.h"
 
 namespace digits {
 
@@ -32,32 +28,7 @@ std::string format_submission(const torch::Tensor& digits, const torch::Tensor& 
 Status write_submission(const std::string& path, const torch::Tensor& digits,
                         const torch::Tensor& image_ids) {
   const std::string text = format_submission(digits, image_ids);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto failed = [&](const char* what, int err) {
-    ::unlink(tmp.c_str());
-    return Error{path + ": cannot " + what + ": " + std::strerror(err)};
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{path + ": cannot write: " + std::strerror(errno)};
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      return failed("write", err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return failed("write", err);
-  }
-  if (::close(fd) != 0) return failed("write", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("replace", errno);
-  return {};
+  return detail::write_file_atomically(path, text, "");
 }
 
 }  // namespace digits
