@@ -204,6 +204,11 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   auto data = digits::load_kaggle_csvs(c.data_paths, csv);
   if (!data) return fail(kProgram, data.error().message);
+  if (!data->has_labels()) {
+    return fail(kProgram, join(c.data_paths, ", ") +
+                              ": is in Kaggle test format (pixel0,...,pixel783, no labels); "
+                              "training needs train format (label,pixel0,...,pixel783)");
+  }
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
