@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -136,6 +138,34 @@ TEST(Trainer, WritesLastBestAndOneMetricsRowPerEpoch) {
   EXPECT_EQ(last->epoch, 2);
   EXPECT_EQ(last->best_val_acc, r.result.best_val_acc);
   EXPECT_EQ(last->data_rows, 600);
+}
+
+TEST(Trainer, ResumeDropsMetricsRowsOfEpochsTheCheckpointDoesNotHold) {
+  // A kill between logging epoch 2 and saving it leaves a row the checkpoint does not hold;
+  // the resumed run redoes epoch 2 and must log it once, with its own figures.
+  TempDir dir;
+  const TrainConfig c = small_config(dir.path());
+  auto first = Trainer::start(c, small_data());
+  ASSERT_TRUE(first);
+  run(**first, /*stop_after=*/1);
+  first->reset();
+  std::ofstream(dir.file("metrics.csv"), std::ios::app) << "2,9,9,0.777777,0.1,1,1\n";
+
+  auto second = resume_from(dir.file("last.pt"), c);
+  ASSERT_NE(second, nullptr);
+  const RunLog rest = run(*second);
+  ASSERT_EQ(rest.epochs.size(), 1u);
+
+  std::ifstream metrics(dir.file("metrics.csv"));
+  std::string line;
+  std::getline(metrics, line);
+  EXPECT_EQ(line, "epoch,train_loss,val_loss,val_acc,lr,images_per_s,seconds");
+  std::vector<std::string> rows;
+  while (std::getline(metrics, line)) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].substr(0, 2), "1,");
+  EXPECT_EQ(rows[1].substr(0, 2), "2,");
+  EXPECT_EQ(rows[1].find("0.777777"), std::string::npos) << rows[1];
 }
 
 TEST(Trainer, ResumingWithOtherOptionsOrDataIsRefusedUnlessFineTuning) {

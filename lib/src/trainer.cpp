@@ -1,16 +1,20 @@
 #include "digits/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "digits/random.h"
 #include "digits/runtime.h"
 
@@ -217,7 +221,7 @@ struct Trainer::State {
   double epoch_loss_sum = 0;
   int64_t epoch_samples = 0;
 
-  std::string path(const char* name) const {
+  std::string path(const std::string& name) const {
     return (std::filesystem::path(config.checkpoint_dir) / name).string();
   }
 
@@ -244,6 +248,23 @@ struct Trainer::State {
     c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
     c.net = net;
     return save_checkpoint(path(name), c, optimizer.get());
+  }
+
+  // Keeps metrics.csv's header and the rows of epochs up to `epoch`: a run killed after logging
+  // an epoch but before saving it redoes that epoch on resume, and must not log it twice.
+  Status trim_metrics(int64_t epoch) const {
+    const std::string file = path("metrics.csv");
+    std::ifstream in(file);
+    if (!in) return {};  // nothing logged yet
+    std::string kept, line;
+    bool header = true;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (!header && std::strtoll(line.c_str(), nullptr, 10) > epoch) continue;
+      kept += line + '\n';
+      header = false;
+    }
+    return detail::write_file_atomically(file, kept, "metrics");
   }
 
   Status append_metrics(const EpochReport& r) const {
@@ -289,6 +310,16 @@ struct Trainer::State {
     std::error_code ec;
     std::filesystem::create_directories(options.checkpoint_dir, ec);
     if (ec) return Error{options.checkpoint_dir + ": cannot create directory: " + ec.message()};
+    // Find an unwritable folder now, not after the first epoch's work.
+    const std::string probe = path(".write-test." + std::to_string(::getpid()));
+    {
+      std::ofstream test(probe);
+      if (!test) {
+        return Error{options.checkpoint_dir +
+                     ": cannot write checkpoints here: " + std::strerror(errno)};
+      }
+    }
+    std::filesystem::remove(probe, ec);
     return {};
   }
 };
@@ -369,6 +400,7 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
     auto generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(ckpt.rng_state);
   }
+  if (auto st = s->trim_metrics(ckpt.epoch); !st) return st.error();
   s->epoch = ckpt.epoch;
   s->batch_in_epoch = ckpt.batch_in_epoch;
   s->global_step = ckpt.global_step;
@@ -474,12 +506,14 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     s.last_val_acc = val.accuracy;
     report.best =
         !std::isnan(val.accuracy) && (std::isnan(s.best_val_acc) || val.accuracy > s.best_val_acc);
+    // The row goes first: a kill before last.pt is saved makes resume redo this epoch, and
+    // resume drops rows past the checkpoint's epoch, so the log never misses or repeats one.
+    if (auto st = s.append_metrics(report); !st) return st.error();
     if (report.best) {
       s.best_val_acc = val.accuracy;
       if (auto st = s.save("best.pt"); !st) return st.error();
     }
     if (auto st = s.save("last.pt"); !st) return st.error();
-    if (auto st = s.append_metrics(report); !st) return st.error();
     if (hooks.on_epoch) hooks.on_epoch(report);
     epochs_this_call += 1;
     if (stopped()) return result(StopReason::kInterrupted);
