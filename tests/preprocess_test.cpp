@@ -69,8 +69,8 @@ TEST(Preprocess, EmptyDrawingGivesZeros) {
   Raster r(100, 80);
   const DigitPixels d = prepare_digit(r.view());
   EXPECT_TRUE(std::all_of(d.begin(), d.end(), [](uint8_t v) { return v == 0; }));
-  EXPECT_TRUE(std::all_of(prepare_digit({}).begin(), prepare_digit({}).end(),
-                          [](uint8_t v) { return v == 0; }));
+  const DigitPixels blank = prepare_digit({});
+  EXPECT_TRUE(std::all_of(blank.begin(), blank.end(), [](uint8_t v) { return v == 0; }));
 }
 
 TEST(Preprocess, LongerSideFitsTwentyPixelsKeepingAspectRatio) {
