@@ -19,6 +19,9 @@
 //   train.*                       the options of the run that wrote it (see trainer.h)
 // Writes are atomic: a temporary file beside the target is written, flushed to disk, then
 // renamed over the target, so a crash leaves either the old or the new file, never half of one.
+// Loading verifies the zip itself (structure and every entry's CRC-32) before LibTorch parses
+// it, and each weight's shape against the architecture the metadata names, so a damaged or
+// foreign file is an error naming it, never a crash (docs/reliability.md).
 #pragma once
 
 #include <torch/serialize/input-archive.h>
@@ -63,7 +66,9 @@ struct Checkpoint {
   int64_t data_rows = 0;
   uint64_t data_fingerprint = 0;
   std::map<std::string, std::string> train_options;  // stored under "train."
-  torch::Tensor rng_state;                            // uint8; undefined when not saved
+  // uint8; undefined when not saved, or when this LibTorch cannot use it (resume is then not
+  // bit-exact).
+  torch::Tensor rng_state;
 
   DigitNet net;  // on load: rebuilt from `model` with the stored weights, in eval mode
   // On load: the optimizer's saved state, for Optimizer::load; null when the file has none.
