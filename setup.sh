@@ -6,6 +6,8 @@
 #   ./setup.sh test  [ctest options]         install, build, run the test suite
 #   ./setup.sh draw  [digit-draw options]    install, build, open the drawing app
 #   ./setup.sh bench [bench/compare options] install the Python peer too, run the benchmarks
+#   ./setup.sh fuzz  [.ci/fuzz options]      install clang too, run the libFuzzer targets
+#   ./setup.sh sanitize [ctest options]      run the test suite under ASan + UBSan
 #   ./setup.sh build                         install and build only
 set -euo pipefail
 
@@ -18,12 +20,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
 
 case $mode in
-  train | test | draw | bench | build) ;;
+  train | test | draw | bench | fuzz | sanitize | build) ;;
   -h | --help | help)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
-  *) die "unknown mode '$mode'; use train, test, draw, bench or build (see ./setup.sh --help)" ;;
+  *) die "unknown mode '$mode'; use train, test, draw, bench, fuzz, sanitize or build (see ./setup.sh --help)" ;;
 esac
 
 # --- 1. Debian packages -------------------------------------------------------------------
@@ -37,6 +39,8 @@ if [[ $mode == train || $mode == draw ]] && ! command -v npm >/dev/null; then
 fi
 # The benchmark's peer is PyTorch's Python front end.
 [[ $mode == bench ]] && packages+=(python3 python3-torch python3-pandas)
+# libFuzzer ships with clang's runtime libraries.
+[[ $mode == fuzz ]] && packages+=(clang-14 libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -124,4 +128,6 @@ case $mode in
     [[ -x bench/compare ]] || die "bench/compare is missing"
     exec bench/compare "$@"
     ;;
+  fuzz) exec .ci/fuzz ;;
+  sanitize) exec .ci/sanitize "$@" ;;
 esac
