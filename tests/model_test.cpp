@@ -55,6 +55,58 @@ TEST(Models, UnknownNamesAndBadHyperParametersAreErrors) {
   EXPECT_FALSE(make_model(zero));
 }
 
+// Gives batch norm statistics and affine weights far from their initial 0/1 (as training does),
+// so that folding them into the convolutions is really exercised.
+void randomize_batch_norm(DigitNetImpl& net) {
+  torch::NoGradGuard no_grad;
+  for (auto& b : net.named_buffers()) {
+    if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.5);
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.3, 3.0);
+  }
+  for (auto& p : net.named_parameters()) {
+    if (p.value().dim() == 1 && p.key().find("fc") == std::string::npos) {
+      p.value().uniform_(0.5, 1.5);
+    }
+  }
+}
+
+TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
+  for (const auto& arch : architectures()) {
+    torch::manual_seed(11);
+    ModelConfig config;
+    config.arch = arch.name;
+    auto net = make_model(config);
+    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
+    randomize_batch_norm(**net);
+    (*net)->eval();
+    const InferenceNet onednn(**net), plain(**net, /*prepack=*/false);
+    for (int64_t batch : {1, 2, 7}) {
+      const auto x = torch::randn({batch, 1, 28, 28});
+      const auto expected = torch::softmax((*net)->forward(x), 1);
+      EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
+          << arch.name << " batch " << batch;
+      EXPECT_TRUE(torch::allclose(torch::softmax(plain.forward(x), 1), expected, 0, 1e-5))
+          << arch.name << " batch " << batch << " (plain path)";
+      c10::InferenceMode guard;  // as the predictor runs it
+      EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
+          << arch.name << " batch " << batch << " (inference mode)";
+    }
+  }
+}
+
+TEST(Models, InferenceNetKeepsTheWeightsItWasMadeWith) {
+  torch::manual_seed(12);
+  auto net = make_model({});
+  ASSERT_TRUE(net);
+  (*net)->eval();
+  const auto x = torch::randn({3, 1, 28, 28});
+  const InferenceNet frozen(**net);
+  const auto before = frozen.forward(x);
+  randomize_batch_norm(**net);
+  EXPECT_TRUE(torch::equal(frozen.forward(x), before));
+  EXPECT_FALSE(torch::allclose(InferenceNet(**net).forward(x), before, 1e-3, 1e-3));
+}
+
 TEST(Models, SameSeedSameInitialWeights) {
   torch::manual_seed(5);
   auto a = make_model({});

@@ -85,6 +85,28 @@ Checkpoint untrained_member(uint64_t seed) {
   return c;
 }
 
+// The probabilities of a member's own module in eval mode: what the predictor computed before it
+// ran frozen networks (InferenceNet).
+torch::Tensor plain_eval_probabilities(const Checkpoint& c, const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  c.net->eval();
+  const auto x = (images.to(torch::kFloat).div(255.0).unsqueeze(1) - c.normalization.mean) /
+                 c.normalization.std;
+  return torch::softmax(c.net->forward(x), 1);
+}
+
+// predict() (one image at a time) and probabilities() (a batch) both match the plain eval forward.
+void expect_same_as_plain_eval(const Predictor& p, const torch::Tensor& images) {
+  const auto expected = plain_eval_probabilities(p.members()[0], images);
+  EXPECT_TRUE(torch::allclose(p.probabilities(images), expected, 0, 1e-5));
+  for (int64_t i = 0; i < images.size(0); ++i) {
+    const Prediction one = p.predict(images[i]);
+    for (int64_t k = 0; k < kClasses; ++k) {
+      EXPECT_NEAR(one.probabilities[k], expected[i][k].item<float>(), 1e-5) << "image " << i;
+    }
+  }
+}
+
 TEST_F(TrainedPredictor, PredictsUnseenDigitsFarAboveChance) {
   ASSERT_NE(trainer_, nullptr);
   const Predictor p = load();
@@ -107,6 +129,12 @@ TEST_F(TrainedPredictor, OneImageGivesTheSameAnswerAsABatch) {
     // Float 0..1 input means the same as uint8 0..255.
     EXPECT_EQ(p.predict(data.images[i].to(torch::kFloat) / 255).digit, one.digit);
   }
+}
+
+TEST_F(TrainedPredictor, FrozenNetworksGiveThePlainEvalProbabilities) {
+  expect_same_as_plain_eval(load(), unseen().images.slice(0, 0, 50));
+  expect_same_as_plain_eval(Predictor::from_checkpoints({untrained_member(5)}),
+                            unseen().images.slice(0, 0, 10));
 }
 
 TEST_F(TrainedPredictor, EnsembleProbabilitiesAreTheMeanOfTheMembers) {
@@ -208,15 +236,19 @@ TEST(Predictor, ShiftImagesMovesPixelsAndFillsWithZeros) {
   EXPECT_EQ(shift_images(image, 1, -1)[0][1][26].item<int>(), 9);
 }
 
-// The shipped model: checkpoints/pretrained.pt (at most 5 MB, >= 99.6% held out).
-TEST(Pretrained, ReadsRealDigitsRight) {
+// The shipped model, checkpoints/pretrained.pt; empty when this checkout lacks it.
+std::string pretrained_path() {
   const auto path =
       (std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / ".." / "checkpoints" / "pretrained.pt")
           .lexically_normal()
           .string();
-  if (!std::filesystem::exists(path)) {
-    GTEST_SKIP() << path << " is not in this checkout (the shipped model); nothing to check";
-  }
+  return std::filesystem::exists(path) ? path : "";
+}
+
+// The shipped model: checkpoints/pretrained.pt (at most 5 MB, >= 99.6% held out).
+TEST(Pretrained, ReadsRealDigitsRight) {
+  const auto path = pretrained_path();
+  if (path.empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
   EXPECT_LE(std::filesystem::file_size(path), 5u * 1000 * 1000)
       << "the shipped model must be small";
   auto p = Predictor::load({path});
@@ -230,6 +262,15 @@ TEST(Pretrained, ReadsRealDigitsRight) {
   }
   const auto m = ConfusionMatrix::of(data.labels, p->probabilities(data.images).argmax(1));
   EXPECT_GE(m.accuracy(), 0.99) << format_confusion_matrix(m);
+}
+
+// A trained network's batch norm folded into its convolutions gives the same probabilities.
+TEST(Pretrained, FrozenNetworkGivesThePlainEvalProbabilities) {
+  const auto path = pretrained_path();
+  if (path.empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
+  auto p = Predictor::load({path});
+  ASSERT_TRUE(p) << p.error().message;
+  expect_same_as_plain_eval(*p, testing::mnist_sample(100).images);
 }
 
 }  // namespace

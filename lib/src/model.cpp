@@ -1,8 +1,10 @@
 #include "digits/model.h"
 
+#include <ATen/Context.h>
 #include <torch/nn/functional.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
+#include <torch/torch.h>
 
 namespace digits {
 
@@ -47,24 +49,33 @@ torch::Tensor SeedNetImpl::forward(torch::Tensor x) {
   return fc(x.flatten(1));
 }
 
-namespace {
+ConvStack SeedNetImpl::conv_stack() const {
+  torch::NoGradGuard no_grad;
+  ConvStack s;
+  s.convs.push_back({conv1->weight.clone(), conv1->bias.clone(), 1, 2, true});
+  s.convs.push_back({conv2->weight.clone(), conv2->bias.clone(), 1, 0, true});
+  s.fc_weight = fc->weight.clone();
+  s.fc_bias = fc->bias.clone();
+  return s;
+}
+
 // Convolution without bias (batch norm supplies it), batch norm, ReLU.
-torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
-                              int64_t padding = 0) {
-  return torch::nn::Sequential(
-      Conv2d(Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false)),
-      BatchNorm2d(out), torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
+torch::nn::Sequential BnCnnImpl::conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                                         int64_t padding) {
+  Conv2d conv(Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
+  BatchNorm2d bn(out);
+  conv_bns_.push_back({conv, bn, stride, padding});
+  return torch::nn::Sequential(conv, bn, torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
 }
 
 // Two 3x3 convolutions, then a strided 5x5 one that halves the size (a learned pooling).
-torch::nn::Sequential block(int64_t in, int64_t out, bool downsample) {
+torch::nn::Sequential BnCnnImpl::block(int64_t in, int64_t out, bool downsample) {
   torch::nn::Sequential b;
   b->extend(*conv_bn(in, out, 3));
   b->extend(*conv_bn(out, out, 3));
   if (downsample) b->extend(*conv_bn(out, out, 5, 2, 2));
   return b;
 }
-}  // namespace
 
 BnCnnImpl::BnCnnImpl(int64_t width, double dropout) {
   block1 = register_module("block1", block(1, width, true));             // 28 -> 24 -> 12
@@ -85,6 +96,25 @@ torch::Tensor BnCnnImpl::forward(torch::Tensor x) {
   x = drop(block2->forward(x));
   x = drop(block3->forward(x).flatten(1));
   return fc(x);
+}
+
+// Batch norm in eval mode is y = (x - mean) / sqrt(var + eps) * gamma + beta per channel: a
+// scale of the convolution's weights and a bias. Folded in double, then stored as float.
+ConvStack BnCnnImpl::conv_stack() const {
+  torch::NoGradGuard no_grad;
+  ConvStack s;
+  for (const auto& c : conv_bns_) {
+    const auto& bn = *c.bn;
+    const auto scale = bn.weight.to(torch::kDouble) /
+                       (bn.running_var.to(torch::kDouble) + bn.options.eps()).sqrt();
+    const auto weight = c.conv->weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1});
+    const auto bias = bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * scale;
+    s.convs.push_back({weight.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast),
+                       bias.to(torch::kFloat), c.stride, c.padding, false});
+  }
+  s.fc_weight = fc->weight.clone();
+  s.fc_bias = fc->bias.clone();
+  return s;
 }
 
 const std::vector<ArchInfo>& architectures() {
@@ -117,6 +147,31 @@ int64_t parameter_count(const DigitNetImpl& net) {
   int64_t n = 0;
   for (const auto& p : net.parameters()) n += p.numel();
   return n;
+}
+
+InferenceNet::InferenceNet(const DigitNetImpl& net, bool prepack) : stack_(net.conv_stack()) {
+  if (!prepack || !at::hasMKLDNN() || !stack_.fc_weight.device().is_cpu()) return;
+  torch::NoGradGuard no_grad;
+  for (const auto& c : stack_.convs) {
+    packed_.push_back(at::mkldnn_reorder_conv2d_weight(c.weight.contiguous().to_mkldnn(),
+                                                       {c.padding, c.padding}, {c.stride, c.stride},
+                                                       {1, 1}, 1));
+  }
+}
+
+torch::Tensor InferenceNet::forward(const torch::Tensor& input) const {
+  const bool onednn = !packed_.empty() && input.device().is_cpu();
+  torch::Tensor x = onednn ? input.contiguous().to_mkldnn() : channels_last(input);
+  for (size_t i = 0; i < stack_.convs.size(); ++i) {
+    const auto& c = stack_.convs[i];
+    x = onednn ? at::mkldnn_convolution(x, packed_[i], c.bias, {c.padding, c.padding},
+                                        {c.stride, c.stride}, {1, 1}, 1)
+               : torch::conv2d(x, c.weight, c.bias, c.stride, c.padding);
+    if (c.pool) x = torch::max_pool2d(x, 2);
+    x = torch::relu_(x);
+  }
+  if (onednn) x = x.to_dense();
+  return torch::linear(x.flatten(1), stack_.fc_weight, stack_.fc_bias);
 }
 
 }  // namespace digits

@@ -30,6 +30,7 @@ Predictor Predictor::from_checkpoints(std::vector<Checkpoint> members, torch::De
   for (auto& m : p.members_) {
     m.net->to(device);
     m.net->eval();
+    p.nets_.emplace_back(*m.net);
   }
   p.paths_.resize(p.members_.size());
   return p;
@@ -65,9 +66,10 @@ torch::Tensor Predictor::probabilities(
     auto sum = torch::zeros({chunk.size(0), kClasses}, chunk.options());
     for (int64_t v = 0; v < views; ++v) {
       const auto view = v == 0 ? chunk : shift_images(chunk, kTtaShifts[v][0], kTtaShifts[v][1]);
-      for (const auto& m : members_) {
-        const auto x = (view.unsqueeze(1) - m.normalization.mean) / m.normalization.std;
-        sum += torch::softmax(m.net->forward(x), 1);
+      for (size_t k = 0; k < members_.size(); ++k) {
+        const auto& norm = members_[k].normalization;
+        const auto x = (view.unsqueeze(1) - norm.mean) / norm.std;
+        sum += torch::softmax(nets_[k].forward(x), 1);
       }
     }
     total.slice(0, i, i + chunk.size(0)).copy_(sum.to(torch::kCPU));

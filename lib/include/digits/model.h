@@ -38,10 +38,25 @@ struct ModelConfig {
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };
 
+// A network as inference computes it: convolutions, each followed by ReLU (after a 2x2 max-pool
+// where `pool`), then one linear layer on the flattened result. Batch norm is folded into the
+// convolution before it and dropout is gone, so it gives the eval-mode logits up to float rounding.
+struct ConvStack {
+  struct Conv {
+    torch::Tensor weight, bias;
+    int64_t stride = 1, padding = 0;
+    bool pool = false;
+  };
+  std::vector<Conv> convs;
+  torch::Tensor fc_weight, fc_bias;
+};
+
 // Every architecture implements this; `forward` maps normalised images to logits.
 class DigitNetImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // The current weights as a ConvStack: new tensors, never the parameters themselves.
+  virtual ConvStack conv_stack() const = 0;
 };
 using DigitNet = std::shared_ptr<DigitNetImpl>;
 
@@ -49,6 +64,7 @@ class SeedNetImpl : public DigitNetImpl {
  public:
   SeedNetImpl();
   torch::Tensor forward(torch::Tensor x) override;
+  ConvStack conv_stack() const override;
 
  private:
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
@@ -59,8 +75,20 @@ class BnCnnImpl : public DigitNetImpl {
  public:
   BnCnnImpl(int64_t width, double dropout);
   torch::Tensor forward(torch::Tensor x) override;
+  ConvStack conv_stack() const override;
 
  private:
+  // A convolution (no bias) and the batch norm after it: what inference folds into one.
+  struct ConvBn {
+    torch::nn::Conv2d conv;
+    torch::nn::BatchNorm2d bn;
+    int64_t stride, padding;
+  };
+  torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
+                                int64_t padding = 0);
+  torch::nn::Sequential block(int64_t in, int64_t out, bool downsample);
+
+  std::vector<ConvBn> conv_bns_;  // every convolution, in the order forward applies them
   torch::nn::Sequential block1{nullptr}, block2{nullptr}, block3{nullptr};
   torch::nn::Dropout drop{nullptr};
   torch::nn::Linear fc{nullptr};
@@ -78,5 +106,21 @@ const std::vector<ArchInfo>& architectures();
 Result<DigitNet> make_model(const ModelConfig& config);
 
 int64_t parameter_count(const DigitNetImpl& net);
+
+// A network frozen for inference (a Predictor makes one per network): its ConvStack, and on the
+// CPU the convolution weights prepacked for oneDNN, whose tensors then flow through every layer
+// (a single image takes oneDNN's kernels, not LibTorch's reference convolution). It copies the
+// weights when made: later training of the network does not reach it.
+class InferenceNet {
+ public:
+  // `prepack` false keeps the plain path that other devices take (the tests compare the two).
+  explicit InferenceNet(const DigitNetImpl& net, bool prepack = true);
+  // Logits [B, 10] for normalised images [B, 1, 28, 28] on the network's device.
+  torch::Tensor forward(const torch::Tensor& x) const;
+
+ private:
+  ConvStack stack_;
+  std::vector<torch::Tensor> packed_;  // oneDNN weights per convolution; empty: the plain path
+};
 
 }  // namespace digits

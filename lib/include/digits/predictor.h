@@ -12,6 +12,7 @@
 #include "digits/checkpoint.h"
 #include "digits/error.h"
 #include "digits/image.h"
+#include "digits/model.h"
 
 namespace digits {
 
@@ -21,6 +22,8 @@ struct Prediction {
   float confidence = 0.f;  // its probability
 };
 
+// Freezes each network for inference when made (InferenceNet): training a member's network
+// afterwards does not change what the predictor computes.
 class Predictor {
  public:
   // Loads one checkpoint, or several as an ensemble whose probabilities are averaged.
@@ -47,6 +50,7 @@ class Predictor {
 
  private:
   std::vector<Checkpoint> members_;
+  std::vector<InferenceNet> nets_;  // members_[i].net, frozen
   std::vector<std::string> paths_;
   torch::Device device_{torch::kCPU};
 };
