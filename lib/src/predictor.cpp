@@ -79,12 +79,36 @@ torch::Tensor Predictor::probabilities(
 }
 
 Prediction Predictor::predict(const torch::Tensor& image) const {
-  const auto probs = probabilities(image.reshape({1, kImageSide, kImageSide})).contiguous();
   Prediction p;
-  const float* v = probs.data_ptr<float>();
-  for (int64_t k = 0; k < kClasses; ++k) {
-    p.probabilities[k] = v[k];
-    if (v[k] > p.probabilities[p.digit]) p.digit = static_cast<int>(k);
+  if (!device_.is_cpu()) {
+    const auto probs = probabilities(image.reshape({1, kImageSide, kImageSide})).contiguous();
+    std::copy_n(probs.data_ptr<float>(), kClasses, p.probabilities.begin());
+  } else {
+    // probabilities() for one image without its batch bookkeeping: the drawing app's hot path.
+    c10::InferenceMode guard;
+    const bool bytes = image.scalar_type() == torch::kUInt8;
+    const auto pixels = (bytes ? image : image.to(torch::kFloat)).reshape({kPixels}).contiguous();
+    auto x = torch::empty({1, 1, kImageSide, kImageSide});
+    float* in = x.data_ptr<float>();
+    for (size_t k = 0; k < members_.size(); ++k) {
+      // The arithmetic of probabilities(), in float: (pixel / 255 - mean) / std.
+      const auto mean = static_cast<float>(members_[k].normalization.mean);
+      const auto sd = static_cast<float>(members_[k].normalization.std);
+      if (bytes) {
+        const uint8_t* v = pixels.data_ptr<uint8_t>();
+        for (int64_t i = 0; i < kPixels; ++i) in[i] = (v[i] / 255.0f - mean) / sd;
+      } else {
+        const float* v = pixels.data_ptr<float>();
+        for (int64_t i = 0; i < kPixels; ++i) in[i] = (v[i] - mean) / sd;
+      }
+      const auto probs = torch::softmax(nets_[k].forward(x), 1).contiguous();
+      const float* q = probs.data_ptr<float>();
+      for (int64_t c = 0; c < kClasses; ++c) p.probabilities[c] += q[c];
+    }
+    for (auto& v : p.probabilities) v /= static_cast<float>(members_.size());
+  }
+  for (int k = 0; k < kClasses; ++k) {
+    if (p.probabilities[k] > p.probabilities[p.digit]) p.digit = k;
   }
   p.confidence = p.probabilities[p.digit];
   return p;
