@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
+
 namespace digits {
 namespace {
 
@@ -90,6 +92,33 @@ TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
       c10::InferenceMode guard;  // as the predictor runs it
       EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
           << arch.name << " batch " << batch << " (inference mode)";
+    }
+  }
+}
+
+// forward_one is oneDNN's primitives where the build has its headers, forward() elsewhere (and
+// without prepacking, as on other devices).
+TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
+  for (const auto& arch : architectures()) {
+    torch::manual_seed(13);
+    ModelConfig config;
+    config.arch = arch.name;
+    auto net = make_model(config);
+    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
+    randomize_batch_norm(**net);
+    (*net)->eval();
+    const InferenceNet frozen(**net), plain(**net, /*prepack=*/false);
+    for (int i = 0; i < 3; ++i) {
+      const auto x = torch::randn({1, 1, 28, 28});
+      const auto expected = (*net)->forward(x).reshape({kClasses});
+      for (const InferenceNet* n : {&frozen, &plain}) {
+        std::array<float, kClasses> logits{};
+        n->forward_one(x.data_ptr<float>(), logits.data());
+        EXPECT_TRUE(torch::allclose(torch::from_blob(logits.data(), {kClasses}), expected, 1e-4,
+                                    1e-4))
+            << arch.name << " image " << i << (n == &plain ? " (plain path)" : "") << ": "
+            << expected;
+      }
     }
   }
 }

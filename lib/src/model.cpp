@@ -6,6 +6,10 @@
 #include <torch/nn/modules/pooling.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+
+#include "onednn_net.h"
+
 namespace digits {
 
 namespace F = torch::nn::functional;
@@ -150,7 +154,9 @@ int64_t parameter_count(const DigitNetImpl& net) {
 }
 
 InferenceNet::InferenceNet(const DigitNetImpl& net, bool prepack) : stack_(net.conv_stack()) {
-  if (!prepack || !at::hasMKLDNN() || !stack_.fc_weight.device().is_cpu()) return;
+  if (!prepack || !stack_.fc_weight.device().is_cpu()) return;
+  primitives_ = detail::OneDnnNet::make(stack_);
+  if (!at::hasMKLDNN()) return;
   torch::NoGradGuard no_grad;
   for (const auto& c : stack_.convs) {
     packed_.push_back(at::mkldnn_reorder_conv2d_weight(c.weight.contiguous().to_mkldnn(),
@@ -172,6 +178,14 @@ torch::Tensor InferenceNet::forward(const torch::Tensor& input) const {
   }
   if (onednn) x = x.to_dense();
   return torch::linear(x.flatten(1), stack_.fc_weight, stack_.fc_bias);
+}
+
+void InferenceNet::forward_one(const float* image, float* logits) const {
+  if (primitives_) return primitives_->forward(image, logits);
+  c10::InferenceMode guard;
+  const auto x = torch::from_blob(const_cast<float*>(image), {1, 1, kImageSide, kImageSide});
+  const auto y = forward(x).contiguous();
+  std::copy_n(y.data_ptr<float>(), kClasses, logits);
 }
 
 }  // namespace digits

@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace digits {
 
 namespace {
@@ -88,8 +91,8 @@ Prediction Predictor::predict(const torch::Tensor& image) const {
     c10::InferenceMode guard;
     const bool bytes = image.scalar_type() == torch::kUInt8;
     const auto pixels = (bytes ? image : image.to(torch::kFloat)).reshape({kPixels}).contiguous();
-    auto x = torch::empty({1, 1, kImageSide, kImageSide});
-    float* in = x.data_ptr<float>();
+    std::array<float, kPixels> in;
+    std::array<float, kClasses> logits;
     for (size_t k = 0; k < members_.size(); ++k) {
       // The arithmetic of probabilities(), in float: (pixel / 255 - mean) / std.
       const auto mean = static_cast<float>(members_[k].normalization.mean);
@@ -101,9 +104,12 @@ Prediction Predictor::predict(const torch::Tensor& image) const {
         const float* v = pixels.data_ptr<float>();
         for (int64_t i = 0; i < kPixels; ++i) in[i] = (v[i] - mean) / sd;
       }
-      const auto probs = torch::softmax(nets_[k].forward(x), 1).contiguous();
-      const float* q = probs.data_ptr<float>();
-      for (int64_t c = 0; c < kClasses; ++c) p.probabilities[c] += q[c];
+      nets_[k].forward_one(in.data(), logits.data());
+      // Softmax, shifted by the largest logit so that exp cannot overflow.
+      const float top = *std::max_element(logits.begin(), logits.end());
+      float sum = 0.f;
+      for (auto& v : logits) sum += (v = std::exp(v - top));
+      for (int64_t c = 0; c < kClasses; ++c) p.probabilities[c] += logits[c] / sum;
     }
     for (auto& v : p.probabilities) v /= static_cast<float>(members_.size());
   }

@@ -24,6 +24,10 @@
 
 namespace digits {
 
+namespace detail {
+class OneDnnNet;
+}
+
 inline constexpr const char* kDefaultArch = "bncnn";
 
 // What a checkpoint needs to rebuild a network: its name and hyper-parameters.
@@ -109,18 +113,23 @@ int64_t parameter_count(const DigitNetImpl& net);
 
 // A network frozen for inference (a Predictor makes one per network): its ConvStack, and on the
 // CPU the convolution weights prepacked for oneDNN, whose tensors then flow through every layer
-// (a single image takes oneDNN's kernels, not LibTorch's reference convolution). It copies the
-// weights when made: later training of the network does not reach it.
+// (a single image takes oneDNN's kernels, not LibTorch's reference convolution). Where the build
+// found oneDNN's headers, a single image skips LibTorch altogether: the layers are oneDNN
+// primitives made once, here. It copies the weights when made: later training of the network
+// does not reach it.
 class InferenceNet {
  public:
   // `prepack` false keeps the plain path that other devices take (the tests compare the two).
   explicit InferenceNet(const DigitNetImpl& net, bool prepack = true);
   // Logits [B, 10] for normalised images [B, 1, 28, 28] on the network's device.
   torch::Tensor forward(const torch::Tensor& x) const;
+  // Logits [10] for one normalised image [28 * 28] on the CPU: the drawing app's hot path.
+  void forward_one(const float* image, float* logits) const;
 
  private:
   ConvStack stack_;
   std::vector<torch::Tensor> packed_;  // oneDNN weights per convolution; empty: the plain path
+  std::shared_ptr<const detail::OneDnnNet> primitives_;  // one image; null: forward() does it
 };
 
 }  // namespace digits

@@ -1,0 +1,34 @@
+// One image through a frozen network with oneDNN's primitives called directly (internal).
+//
+// LibTorch reaches oneDNN too, but one image through it paid ~45 us of per-operator work
+// (dispatch, tensor and descriptor creation, ~660 allocations) on top of ~80 us of arithmetic.
+// Here every primitive, every weight in oneDNN's blocked layout and every buffer is made once,
+// when the network is frozen; a forward pass is the primitives' execution and nothing else.
+// Built only where oneDNN's own package is found (DIGITS_HAVE_ONEDNN); elsewhere, and off the
+// CPU, InferenceNet keeps LibTorch's path.
+#pragma once
+
+#include <memory>
+
+#include "digits/model.h"
+
+namespace digits::detail {
+
+class OneDnnNet {
+ public:
+  // The network as primitives, or nullptr where this build has no oneDNN or the stack is not
+  // float on the CPU.
+  static std::unique_ptr<OneDnnNet> make(const ConvStack& stack);
+  ~OneDnnNet();
+
+  // Logits [10] for one normalised image [28 * 28]. Safe to call from several threads (one
+  // runs at a time: the buffers are the network's own).
+  void forward(const float* image, float* logits) const;
+
+ private:
+  struct Impl;
+  explicit OneDnnNet(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace digits::detail
