@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <string>
+#include <vector>
 
 namespace digits {
 namespace {
@@ -93,6 +95,59 @@ TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
       EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
           << arch.name << " batch " << batch << " (inference mode)";
     }
+  }
+}
+
+// The seed model pools with its own kernel (one pass for max-pool and ReLU, a backward that
+// writes each gradient once): its outputs and gradients must be those of LibTorch's functions,
+// ties included (a blank image makes every window of the first map a tie).
+TEST(Models, SeedPoolingGivesTheValuesAndGradientsOfMaxPoolThenRelu) {
+  torch::manual_seed(14);
+  ModelConfig config;
+  config.arch = "seed";
+  auto made = make_model(config);
+  ASSERT_TRUE(made);
+  auto& net = **made;
+  net.train();
+  auto x = torch::randn({6, 1, 28, 28});
+  x[1].zero_();
+  x[4].zero_();
+  x.requires_grad_(true);  // the input's gradient shows which input of a tie got it
+  const auto params = net.named_parameters();
+  const auto& w1 = params["conv1.weight"];
+  const auto& b1 = params["conv1.bias"];
+  const auto& w2 = params["conv2.weight"];
+  const auto& b2 = params["conv2.bias"];
+  const auto& wf = params["fc.weight"];
+  const auto& bf = params["fc.bias"];
+  const auto target = torch::randint(0, kClasses, {6}, torch::kInt64);
+
+  std::vector<torch::Tensor> expected_grads, grads;
+  torch::Tensor expected, logits;
+  for (bool own : {false, true}) {
+    net.zero_grad();
+    x.mutable_grad() = torch::Tensor();
+    torch::Tensor y;
+    if (own) {
+      y = net.forward(x);
+    } else {
+      auto h = torch::relu(torch::max_pool2d(torch::conv2d(x, w1, b1, 1, 2), 2));
+      h = torch::relu(torch::max_pool2d(torch::conv2d(h, w2, b2), 2));
+      y = torch::linear(h.flatten(1), wf, bf);
+    }
+    torch::nn::functional::cross_entropy(y, target).backward();
+    (own ? logits : expected) = y.detach();
+    auto& g = own ? grads : expected_grads;
+    for (const auto& p : net.parameters()) g.push_back(p.grad().clone());
+    g.push_back(x.grad().clone());
+  }
+  EXPECT_TRUE(torch::allclose(logits, expected, 1e-5, 1e-6));
+  ASSERT_EQ(grads.size(), expected_grads.size());
+  for (size_t i = 0; i < grads.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(grads[i], expected_grads[i], 1e-4, 1e-6))
+        << (i + 1 == grads.size() ? "input" : "parameter " + std::to_string(i))
+        << ": largest difference "
+        << (grads[i] - expected_grads[i]).abs().max().item<float>();
   }
 }
 
