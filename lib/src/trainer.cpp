@@ -26,7 +26,9 @@ namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int64_t kEvalBatch = 1000;     // evaluation needs no gradients: larger batches are faster
+// Evaluation batches. At 1000 the activations took 250-300 MB more (peak RSS of a 1-epoch run on
+// train.csv: default model 584 against 329 MB, seed 634 against 337 MB) and no less time.
+constexpr int64_t kEvalBatch = 256;
 constexpr double kOneCycleWarmup = 0.3;  // share of steps spent rising to the peak
 constexpr double kOneCycleStartDiv = 25.0;
 constexpr double kOneCycleFinalDiv = 1e4;
