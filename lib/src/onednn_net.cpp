@@ -64,6 +64,15 @@ std::unique_ptr<OneDnnNet> OneDnnNet::make(const ConvStack& stack) {
       stack.fc_weight.scalar_type() != torch::kFloat) {
     return nullptr;
   }
+  try {
+    auto impl = build(stack);
+    return impl ? std::unique_ptr<OneDnnNet>(new OneDnnNet(std::move(impl))) : nullptr;
+  } catch (const dnnl::error&) {
+    return nullptr;  // a layer oneDNN cannot run here: LibTorch's path serves
+  }
+}
+
+std::unique_ptr<OneDnnNet::Impl> OneDnnNet::build(const ConvStack& stack) {
   auto impl = std::make_unique<Impl>();
   auto& engine = impl->engine;
   auto& stream = impl->stream;
@@ -135,7 +144,7 @@ std::unique_ptr<OneDnnNet> OneDnnNet::make(const ConvStack& stack) {
   impl->fc_bias = copy_into(stack.fc_bias, {classes}, Tag::x, memory::desc({classes}, kF32, Tag::x),
                             engine, stream);
   impl->features = features;
-  return std::unique_ptr<OneDnnNet>(new OneDnnNet(std::move(impl)));
+  return impl;
 }
 
 void OneDnnNet::forward(const float* image, float* logits) const {

@@ -28,6 +28,7 @@ class OneDnnNet {
  private:
   struct Impl;
   explicit OneDnnNet(std::unique_ptr<Impl> impl);
+  static std::unique_ptr<Impl> build(const ConvStack& stack);  // throws dnnl::error
   std::unique_ptr<Impl> impl_;
 };
 
