@@ -37,6 +37,19 @@ TEST(Models, SeedIsTheOriginalNetworkLayerForLayer) {
   EXPECT_EQ(parameter_count(**net), 1664 + 51232 + 8010);
 }
 
+TEST(Models, BnPoolIsThreeConvolutionsWithBatchNormAndALinearLayer) {
+  ModelConfig config;
+  config.arch = "bnpool";
+  auto net = make_model(config);
+  ASSERT_TRUE(net);
+  // Conv 32@5x5 (1->32): 800, conv 64@5x5 (32->64): 51200, conv 128@3x3 (64->128): 73728, none
+  // with a bias; batch norm: 2 x (32 + 64 + 128); linear 128*5*5 -> 10: 32010.
+  EXPECT_EQ(parameter_count(**net), 800 + 51200 + 73728 + 2 * (32 + 64 + 128) + 32010);
+  const auto stack = (*net)->conv_stack();
+  ASSERT_EQ(stack.convs.size(), 3u);
+  EXPECT_TRUE(stack.convs[0].pool && stack.convs[1].pool && !stack.convs[2].pool);
+}
+
 TEST(Models, WidthScalesTheDefaultNetwork) {
   ModelConfig narrow, wide;
   narrow.width = 16;
@@ -96,6 +109,30 @@ TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
           << arch.name << " batch " << batch << " (inference mode)";
     }
   }
+}
+
+// bnpool max-pools after batch norm. With a negative gamma, pooling the convolution first and
+// scaling after would pick the smallest value, not the largest: folding must keep the order.
+TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
+  torch::manual_seed(15);
+  ModelConfig config;
+  config.arch = "bnpool";
+  auto net = make_model(config);
+  ASSERT_TRUE(net);
+  randomize_batch_norm(**net);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : (*net)->named_parameters()) {
+      if (p.key().find("weight") != std::string::npos && p.value().dim() == 1) {
+        p.value().uniform_(-1.5, -0.5);  // batch norm's gamma
+      }
+    }
+  }
+  (*net)->eval();
+  const auto x = torch::randn({4, 1, 28, 28});
+  const auto expected = (*net)->forward(x);
+  EXPECT_TRUE(torch::allclose(InferenceNet(**net).forward(x), expected, 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(InferenceNet(**net, false).forward(x), expected, 1e-4, 1e-4));
 }
 
 // The seed model pools with its own kernel (one pass for max-pool and ReLU, a backward that

@@ -72,12 +72,13 @@ int main(int argc, char** argv) {
   auto* model_opt = app.add_option("--model", c.model.arch, "Architecture:" + architecture_list())
                         ->capture_default_str();
   auto* width_opt = app.add_option("--width", c.model.width,
-                                   "bncnn: channels of the first block (then 2x and 4x)")
+                                   "bncnn, bnpool: channels of the first block (then 2x and 4x)")
                         ->check(CLI::PositiveNumber)
                         ->capture_default_str();
-  auto* dropout_opt = app.add_option("--dropout", c.model.dropout, "bncnn: dropout probability")
-                          ->check(CLI::Range(0.0, 0.95))
-                          ->capture_default_str();
+  auto* dropout_opt =
+      app.add_option("--dropout", c.model.dropout, "bncnn, bnpool: dropout probability")
+          ->check(CLI::Range(0.0, 0.95))
+          ->capture_default_str();
   auto* batch_opt = app.add_option("--batch-size", c.batch_size, "Images per training step")
                         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
                         ->capture_default_str();

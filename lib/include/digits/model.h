@@ -5,6 +5,8 @@
 //   bncnn  the default: three blocks of 3x3 convolutions with batch normalisation, a strided
 //          5x5 convolution in place of pooling, and dropout (the design of the strongest
 //          single models on Kaggle's Digit Recognizer). `width` is its first block's channels.
+//   bnpool 5x5 convolutions with batch norm and max-pooling: a second design for ensembles, whose
+//          members then err on fewer of the same digits. `width` is its first layer's channels.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -33,8 +35,8 @@ inline constexpr const char* kDefaultArch = "bncnn";
 // What a checkpoint needs to rebuild a network: its name and hyper-parameters.
 struct ModelConfig {
   std::string arch = kDefaultArch;
-  int64_t width = 32;    // bncnn: channels of the first block (then 2x, 4x)
-  double dropout = 0.4;  // bncnn: dropout after each block
+  int64_t width = 32;    // bncnn, bnpool: channels of the first block (then 2x, 4x)
+  double dropout = 0.4;  // bncnn, bnpool: dropout after each block
 
   bool operator==(const ModelConfig& o) const {
     return arch == o.arch && width == o.width && dropout == o.dropout;
@@ -75,27 +77,52 @@ class SeedNetImpl : public DigitNetImpl {
   torch::nn::Linear fc{nullptr};
 };
 
-class BnCnnImpl : public DigitNetImpl {
+// The batch-normalised networks: every convolution is without bias and followed by batch norm,
+// which inference folds into it (see conv_stack).
+class BnNetImpl : public DigitNetImpl {
  public:
-  BnCnnImpl(int64_t width, double dropout);
-  torch::Tensor forward(torch::Tensor x) override;
   ConvStack conv_stack() const override;
 
+ protected:
+  // Convolution, batch norm and ReLU; with `pool`, convolution and batch norm only: the forward
+  // then applies detail::max_pool2x2_relu (ReLU commutes with max-pooling).
+  torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
+                                int64_t padding = 0, bool pool = false);
+  torch::nn::Linear fc{nullptr};
+
  private:
-  // A convolution (no bias) and the batch norm after it: what inference folds into one.
   struct ConvBn {
     torch::nn::Conv2d conv;
     torch::nn::BatchNorm2d bn;
     int64_t stride, padding;
+    bool pool;
   };
-  torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
-                                int64_t padding = 0);
+  std::vector<ConvBn> conv_bns_;  // every convolution, in the order forward applies them
+};
+
+class BnCnnImpl : public BnNetImpl {
+ public:
+  BnCnnImpl(int64_t width, double dropout);
+  torch::Tensor forward(torch::Tensor x) override;
+
+ private:
   torch::nn::Sequential block(int64_t in, int64_t out, bool downsample);
 
-  std::vector<ConvBn> conv_bns_;  // every convolution, in the order forward applies them
   torch::nn::Sequential block1{nullptr}, block2{nullptr}, block3{nullptr};
   torch::nn::Dropout drop{nullptr};
-  torch::nn::Linear fc{nullptr};
+};
+
+// 5x5 convolutions and max-pooling where bncnn has 3x3 ones and strided convolutions: another
+// view of the same digits, for ensembles. Conv w@5x5 same + BN + ReLU + max-pool 2, conv 2w@5x5
+// same + BN + ReLU + max-pool 2, conv 4w@3x3 valid + BN + ReLU, dropout after each, linear.
+class BnPoolImpl : public BnNetImpl {
+ public:
+  BnPoolImpl(int64_t width, double dropout);
+  torch::Tensor forward(torch::Tensor x) override;
+
+ private:
+  torch::nn::Sequential conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  torch::nn::Dropout drop{nullptr};
 };
 
 struct ArchInfo {
