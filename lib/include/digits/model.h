@@ -5,8 +5,8 @@
 //   bncnn  the default: three blocks of 3x3 convolutions with batch normalisation, a strided
 //          5x5 convolution in place of pooling, and dropout (the design of the strongest
 //          single models on Kaggle's Digit Recognizer). `width` is its first block's channels.
-//   bnpool 5x5 convolutions with batch norm and max-pooling: a second design for ensembles, whose
-//          members then err on fewer of the same digits. `width` is its first layer's channels.
+//   bnpool 5x5 convolutions with batch norm and max-pooling: a second design, to mix into
+//          ensembles. `width` is its first layer's channels.
 #pragma once
 
 #include <torch/nn/module.h>
