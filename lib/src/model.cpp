@@ -76,7 +76,7 @@ torch::nn::Sequential BnNetImpl::conv_bn(int64_t in, int64_t out, int64_t kernel
 
 // Batch norm in eval mode is y = (x - mean) / sqrt(var + eps) * gamma + beta per channel: a
 // scale of the convolution's weights and a bias. Folded in double, then stored as float. The
-// pooling comes after the folded batch norm, as in the forward, so a negative gamma is no matter.
+// pooling comes after the folded batch norm, as in the forward, so a negative gamma needs no care.
 ConvStack BnNetImpl::conv_stack() const {
   torch::NoGradGuard no_grad;
   ConvStack s;
