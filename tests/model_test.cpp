@@ -183,8 +183,7 @@ TEST(Models, SeedPoolingGivesTheValuesAndGradientsOfMaxPoolThenRelu) {
   for (size_t i = 0; i < grads.size(); ++i) {
     EXPECT_TRUE(torch::allclose(grads[i], expected_grads[i], 1e-4, 1e-6))
         << (i + 1 == grads.size() ? "input" : "parameter " + std::to_string(i))
-        << ": largest difference "
-        << (grads[i] - expected_grads[i]).abs().max().item<float>();
+        << ": largest difference " << (grads[i] - expected_grads[i]).abs().max().item<float>();
   }
 }
 
@@ -206,8 +205,8 @@ TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
       for (const InferenceNet* n : {&frozen, &plain}) {
         std::array<float, kClasses> logits{};
         n->forward_one(x.data_ptr<float>(), logits.data());
-        EXPECT_TRUE(torch::allclose(torch::from_blob(logits.data(), {kClasses}), expected, 1e-4,
-                                    1e-4))
+        EXPECT_TRUE(
+            torch::allclose(torch::from_blob(logits.data(), {kClasses}), expected, 1e-4, 1e-4))
             << arch.name << " image " << i << (n == &plain ? " (plain path)" : "") << ": "
             << expected;
       }
