@@ -1,5 +1,6 @@
 // Tests of digits/trainer.h: a short run learns; a stopped and resumed run equals an
-// uninterrupted one; resuming with other options or data is refused unless fine-tuning.
+// uninterrupted one; resuming with other options or data is refused unless fine-tuning;
+// augmentation moves pixels as configured.
 #include "digits/trainer.h"
 
 #include <gtest/gtest.h>
@@ -94,12 +95,18 @@ TEST(Trainer, StopAfterOneEpochThenResumeEqualsTheUninterruptedRun) {
 }
 
 TEST(Trainer, InterruptedMidEpochThenResumedEqualsTheUninterruptedRun) {
+  // With elastic distortion on: its random fields must resume exactly too.
+  auto elastic_config = [](const std::string& dir) {
+    TrainConfig c = small_config(dir);
+    c.augment.elastic_px = 1.5;
+    return c;
+  };
   TempDir whole_dir, split_dir;
-  auto whole = Trainer::start(small_config(whole_dir.path()), small_data());
+  auto whole = Trainer::start(elastic_config(whole_dir.path()), small_data());
   ASSERT_TRUE(whole) << whole.error().message;
   const RunLog expected = run(**whole);
 
-  const TrainConfig c = small_config(split_dir.path());
+  const TrainConfig c = elastic_config(split_dir.path());
   auto first = Trainer::start(c, small_data());
   ASSERT_TRUE(first);
   const RunLog part1 = run(**first, -1, /*interrupt_at_batch=*/5);
@@ -236,6 +243,12 @@ TEST(Trainer, RejectsBadOptionsAndTestFormatData) {
   auto test_format = Trainer::start(small_config(dir.path()), unlabelled);
   ASSERT_FALSE(test_format);
   EXPECT_NE(test_format.error().message.find("test format"), std::string::npos);
+
+  TrainConfig flat = small_config(dir.path());
+  flat.augment.elastic_sigma = 0;
+  auto no_sigma = Trainer::start(flat, small_data());
+  ASSERT_FALSE(no_sigma);
+  EXPECT_NE(no_sigma.error().message.find("--elastic-sigma"), std::string::npos);
 }
 
 TEST(Trainer, SplitSeedKeepsTheHeldOutRowsWhileSeedChangesTheRun) {
@@ -285,6 +298,77 @@ TEST(TrainConfig, OptionsRoundTrip) {
   auto options = c.to_options();
   options["colour"] = "blue";
   EXPECT_FALSE(TrainConfig::from_options(options));
+}
+
+TEST(TrainConfig, ElasticOptionsRoundTripAndAreOffInOlderCheckpoints) {
+  TrainConfig c;
+  c.data_paths = {"a.csv"};
+  c.augment.elastic_px = 1.5;
+  c.augment.elastic_sigma = 3.25;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_DOUBLE_EQ(back->augment.elastic_px, 1.5);
+  EXPECT_DOUBLE_EQ(back->augment.elastic_sigma, 3.25);
+  auto older = c.to_options();  // as written before the option existed
+  older.erase("elastic");
+  older.erase("elastic-sigma");
+  auto old = TrainConfig::from_options(older);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->augment.elastic_px, 0.0);
+}
+
+AugmentConfig no_affine(double elastic_px) {
+  AugmentConfig a;
+  a.rotation_deg = a.scale = a.shift_px = 0;
+  a.elastic_px = elastic_px;
+  return a;
+}
+
+// [B, 1, 28, 28] images whose pixels hold their own column (or row) index / 27.
+torch::Tensor ramps(int64_t b, bool along_x) {
+  auto ramp = torch::arange(kImageSide, torch::kFloat).div(kImageSide - 1);
+  ramp = along_x ? ramp.view({1, -1}) : ramp.view({-1, 1});
+  return ramp.expand({kImageSide, kImageSide}).expand({b, 1, kImageSide, kImageSide}).clone();
+}
+
+TEST(Augment, WithNothingToDoReturnsTheImages) {
+  torch::manual_seed(1);
+  const auto images = torch::rand({4, 1, kImageSide, kImageSide});
+  EXPECT_TRUE(torch::allclose(augment(images, no_affine(0)), images, 0, 1e-5));
+}
+
+TEST(Augment, WithoutElasticDrawsOnlyTheAffineParameters) {
+  // Runs made before --elastic existed must draw the same random numbers now.
+  const int64_t b = 5;
+  const auto images = torch::zeros({b, 1, kImageSide, kImageSide});
+  torch::manual_seed(7);
+  augment(images, AugmentConfig{});
+  const auto after_augment = torch::rand({3});
+  torch::manual_seed(7);
+  for (int i = 0; i < 4; ++i) torch::rand({b});  // angle, scale, shift x, shift y
+  EXPECT_TRUE(torch::equal(after_augment, torch::rand({3})));
+}
+
+TEST(Augment, ElasticMovesPixelsBySmoothDisplacementsOfTheGivenSize) {
+  // On a ramp image, bilinear sampling turns a displacement into a change of value: away from
+  // the border, (out - in) * 27 is the displacement along the ramp, pixel by pixel.
+  const int64_t b = 32;
+  torch::manual_seed(5);
+  const auto dx = (augment(ramps(b, true), no_affine(1.5)) - ramps(b, true)) * (kImageSide - 1);
+  torch::manual_seed(5);  // the same fields, read along the other axis
+  const auto dy = (augment(ramps(b, false), no_affine(1.5)) - ramps(b, false)) * (kImageSide - 1);
+  const auto inner = [](const torch::Tensor& t) { return t.slice(2, 8, 20).slice(3, 8, 20); };
+  const double rms = (inner(dx).pow(2) + inner(dy).pow(2)).mean().sqrt().item<double>();
+  EXPECT_GT(rms, 1.2);
+  EXPECT_LT(rms, 2.0);
+  // Smooth: a pixel moves almost as its right-hand neighbour does...
+  const auto left = inner(dx).slice(3, 0, 11).flatten(),
+             right = inner(dx).slice(3, 1, 12).flatten();
+  const auto l = left - left.mean(), r = right - right.mean();
+  const double correlation = ((l * r).sum() / (l.norm() * r.norm())).item<double>();
+  EXPECT_GT(correlation, 0.9);
+  // ...and each image gets its own field.
+  EXPECT_GT((inner(dx)[0] - inner(dx)[1]).abs().mean().item<double>(), 0.1);
 }
 
 }  // namespace

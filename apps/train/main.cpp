@@ -115,9 +115,10 @@ int main(int argc, char** argv) {
           ->check(CLI::NonNegativeNumber);
   auto* limit_opt = app.add_option("--limit", c.limit, "Use only the first N rows of the data")
                         ->check(CLI::PositiveNumber);
-  auto* augment_opt = app.add_flag("--augment,!--no-augment", c.augment.enabled,
-                                   "Random rotation, scale and shift of each training image "
-                                   "(default: on)");
+  auto* augment_opt =
+      app.add_flag("--augment,!--no-augment", c.augment.enabled,
+                   "Random rotation, scale and shift (and --elastic) of each training image "
+                   "(default: on)");
   auto* rotation_opt = app.add_option("--rotation", c.augment.rotation_deg,
                                       "Augmentation: largest rotation, degrees")
                            ->check(CLI::Range(0.0, 90.0))
@@ -129,6 +130,16 @@ int main(int argc, char** argv) {
   auto* shift_opt =
       app.add_option("--shift", c.augment.shift_px, "Augmentation: largest shift, pixels")
           ->check(CLI::Range(0.0, 8.0))
+          ->capture_default_str();
+  auto* elastic_opt = app.add_option("--elastic", c.augment.elastic_px,
+                                     "Augmentation: elastic distortion, the root-mean-square "
+                                     "displacement of a pixel in pixels (0: off)")
+                          ->check(CLI::Range(0.0, 8.0))
+                          ->capture_default_str();
+  auto* elastic_sigma_opt =
+      app.add_option("--elastic-sigma", c.augment.elastic_sigma,
+                     "Augmentation: smoothness of the elastic distortion, pixels")
+          ->check(CLI::Range(0.5, 10.0))
           ->capture_default_str();
   app.add_option("--stop-after", stop_after,
                  "End this invocation after N epochs, saving as on Ctrl-C (--epochs stays the "
@@ -180,6 +191,8 @@ int main(int argc, char** argv) {
     if (given(rotation_opt)) merged.augment.rotation_deg = c.augment.rotation_deg;
     if (given(scale_opt)) merged.augment.scale = c.augment.scale;
     if (given(shift_opt)) merged.augment.shift_px = c.augment.shift_px;
+    if (given(elastic_opt)) merged.augment.elastic_px = c.augment.elastic_px;
+    if (given(elastic_sigma_opt)) merged.augment.elastic_sigma = c.augment.elastic_sigma;
     // The run goes on in the checkpoint's folder unless told otherwise.
     merged.checkpoint_dir =
         given(dir_opt)

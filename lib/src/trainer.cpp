@@ -1,8 +1,8 @@
 #include "digits/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <unistd.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -60,6 +60,9 @@ Status validate(const TrainConfig& c) {
   if (c.weight_decay < 0 || c.momentum < 0 || c.momentum >= 1) {
     return Error{"--weight-decay must be >= 0 and --momentum in [0, 1)"};
   }
+  if (!(c.augment.elastic_px >= 0) || !(c.augment.elastic_sigma > 0)) {
+    return Error{"--elastic must be >= 0 and --elastic-sigma positive"};
+  }
   return {};
 }
 
@@ -92,7 +95,25 @@ Normalization measure_normalization(const torch::Tensor& images) {
   return {mean, std::sqrt(std::max(1e-12, sum_sq / count - mean * mean))};
 }
 
-// Random rotation, scale and shift of each image of a float batch [B, 1, 28, 28] in 0..1.
+// A smooth random displacement field [B, 2, 28, 28] in pixels: uniform noise blurred by a
+// Gaussian of `sigma` pixels (separably), scaled so that each image's displacement vectors
+// have root-mean-square length `rms_px`.
+torch::Tensor elastic_field(int64_t b, double rms_px, double sigma, const torch::TensorOptions& o) {
+  const int64_t radius = std::max<int64_t>(1, std::llround(3 * sigma));
+  const auto t = torch::arange(-radius, radius + 1, o);
+  auto kernel = torch::exp(-t.pow(2) / (2 * sigma * sigma));
+  kernel = kernel / kernel.sum();
+  auto field = torch::rand({b, 2, kImageSide, kImageSide}, o) * 2 - 1;
+  const auto along_x = kernel.view({1, 1, 1, -1}).repeat({2, 1, 1, 1});
+  const auto along_y = kernel.view({1, 1, -1, 1}).repeat({2, 1, 1, 1});
+  field = F::conv2d(field, along_x, F::Conv2dFuncOptions().padding({0, radius}).groups(2));
+  field = F::conv2d(field, along_y, F::Conv2dFuncOptions().padding({radius, 0}).groups(2));
+  const auto rms = field.pow(2).sum(1, true).mean({2, 3}, true).sqrt().clamp_min(1e-12);
+  return field * (rms_px / rms);
+}
+
+}  // namespace
+
 torch::Tensor augment(const torch::Tensor& x, const AugmentConfig& a) {
   const int64_t b = x.size(0);
   auto uniform = [&](double half_width) {
@@ -104,15 +125,18 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentConfig& a) {
   const auto ty = uniform(a.shift_px * 2.0 / kImageSide);
   const auto c = torch::cos(angle) * inv_scale, s = torch::sin(angle) * inv_scale;
   const auto theta = torch::stack({c, -s, tx, s, c, ty}, 1).view({b, 2, 3});
-  const auto grid = F::affine_grid(theta, {b, 1, kImageSide, kImageSide}, false);
+  auto grid = F::affine_grid(theta, {b, 1, kImageSide, kImageSide}, false);
+  if (a.elastic_px > 0) {
+    // grid is [B, 28, 28, (x, y)] in grid units; the field is [B, (x, y), 28, 28] in pixels.
+    const auto field = elastic_field(b, a.elastic_px, a.elastic_sigma, x.options());
+    grid = grid + field.permute({0, 2, 3, 1}) * (2.0 / kImageSide);
+  }
   return F::grid_sample(x, grid,
                         F::GridSampleFuncOptions()
                             .mode(torch::kBilinear)
                             .padding_mode(torch::kZeros)
                             .align_corners(false));
 }
-
-}  // namespace
 
 double scheduled_lr(const std::string& schedule, double peak, int64_t step, int64_t total_steps) {
   const double t = total_steps > 1 ? static_cast<double>(step) / (total_steps - 1) : 1.0;
@@ -146,6 +170,8 @@ std::map<std::string, std::string> TrainConfig::to_options() const {
       {"rotation", fmt(augment.rotation_deg)},
       {"scale", fmt(augment.scale)},
       {"shift", fmt(augment.shift_px)},
+      {"elastic", fmt(augment.elastic_px)},
+      {"elastic-sigma", fmt(augment.elastic_sigma)},
   };
   for (size_t i = 0; i < data_paths.size(); ++i) o["data." + std::to_string(i)] = data_paths[i];
   return o;
@@ -187,6 +213,9 @@ Result<TrainConfig> TrainConfig::from_options(const std::map<std::string, std::s
   c.augment.rotation_deg = num("rotation", c.augment.rotation_deg);
   c.augment.scale = num("scale", c.augment.scale);
   c.augment.shift_px = num("shift", c.augment.shift_px);
+  // Checkpoints written before elastic distortion existed have no key: it was off.
+  c.augment.elastic_px = num("elastic", c.augment.elastic_px);
+  c.augment.elastic_sigma = num("elastic-sigma", c.augment.elastic_sigma);
   if (!bad.empty()) return Error{"stored training option " + bad + " is not a number"};
   const auto known = c.to_options();
   for (const auto& [k, v] : o) {

@@ -20,13 +20,22 @@
 
 namespace digits {
 
-// Random affine distortion applied to each training image, per batch.
+// Random distortion applied to each training image, per batch: an affine one and, when
+// `elastic_px` > 0, an elastic one (Simard et al. 2003): every pixel moved by a smooth random
+// field, which bends strokes the way a shaky hand does.
 struct AugmentConfig {
   bool enabled = true;
   double rotation_deg = 10.0;  // uniform in [-r, r]
   double scale = 0.10;         // uniform in [1 - s, 1 + s]
   double shift_px = 2.0;       // uniform in [-t, t] along each axis
+  double elastic_px = 0.0;     // root-mean-square length of each image's displacements; 0: off
+  double elastic_sigma = 4.0;  // smoothness of the field: its Gaussian blur, in pixels
 };
+
+// `a`'s distortion of a float batch [B, 1, 28, 28] in 0..1, drawn from torch's default
+// generator (the affine parameters first; the elastic field only when it is on, so runs
+// without it draw exactly what they drew before it existed).
+torch::Tensor augment(const torch::Tensor& images, const AugmentConfig& a);
 
 // The options of a run. Everything here except `checkpoint_dir`, `device` and `threads` is part
 // of the run's identity: resuming with other values is refused unless fine-tuning.
