@@ -5,7 +5,7 @@ set(DIGITS_PREDICT_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/scripts/predict_e2e.cmake)
 
 add_test(NAME digit-predict.help COMMAND digit-predict --help)
 set_tests_properties(digit-predict.help PROPERTIES
-  PASS_REGULAR_EXPRESSION "--checkpoint.*--csv.*--out.*--tta.*--holdout.*--holdout-seed.*--threads")
+  PASS_REGULAR_EXPRESSION "--checkpoint.*--csv.*--out.*--probabilities.*--tta.*--holdout.*--holdout-seed.*--threads")
 
 add_test(NAME digit-predict.unknown_option COMMAND digit-predict --no-such-option)
 set_tests_properties(digit-predict.unknown_option PROPERTIES WILL_FAIL TRUE)

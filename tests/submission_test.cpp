@@ -1,4 +1,5 @@
-// Tests of digits/submission.h: Kaggle's ImageId,Label format and the atomic write.
+// Tests of digits/submission.h: Kaggle's ImageId,Label format, the probabilities file and the
+// atomic write.
 #include "digits/submission.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
+#include <string>
 
 #include "test_util.h"
 
@@ -54,6 +57,62 @@ TEST(Submission, AFailedWriteNamesThePathAndKeepsWhatWasThere) {
   EXPECT_EQ(testing::read_file(occupied + "/keep.txt"), "kept");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1)
       << "a temporary file was left behind";
+}
+
+TEST(Probabilities, HeaderThenIdMostLikelyDigitAndTheTenProbabilities) {
+  auto p = torch::zeros({2, 10});
+  p[0][3] = 0.75f;
+  p[0][8] = 0.25f;
+  p[1][0] = 0.0000004f;  // rounds to 0.000000
+  p[1][9] = 0.9999996f;  // rounds to 1.000000
+  EXPECT_EQ(format_probabilities(p),
+            "ImageId,Label,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n"
+            "1,3,0.000000,0.000000,0.000000,0.750000,0.000000,0.000000,0.000000,0.000000,"
+            "0.250000,0.000000\n"
+            "2,9,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000,"
+            "0.000000,1.000000\n");
+  // Given ids (e.g. the held-out rows of a file); double input too.
+  const auto text = format_probabilities(p.to(torch::kFloat64), torch::tensor({17, 4200}));
+  EXPECT_NE(text.find("\n17,3,"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n4200,9,"), std::string::npos) << text;
+  EXPECT_EQ(format_probabilities(torch::zeros({0, 10})),
+            "ImageId,Label,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n");
+}
+
+TEST(Probabilities, LabelsAreTheSubmissionsLabels) {
+  torch::manual_seed(3);
+  const auto p = torch::softmax(torch::randn({50, 10}), 1);
+  const auto ids = torch::arange(101, 151, torch::kInt64);
+  const std::string probs = format_probabilities(p, ids);
+  const std::string sub = format_submission(p.argmax(1), ids);
+  // Each row of the probabilities file starts with the submission's row.
+  std::istringstream prob_lines(probs), sub_lines(sub);
+  std::string prob_line, sub_line;
+  std::getline(prob_lines, prob_line);
+  std::getline(sub_lines, sub_line);
+  int rows = 0;
+  while (std::getline(sub_lines, sub_line)) {
+    ASSERT_TRUE(std::getline(prob_lines, prob_line));
+    EXPECT_EQ(prob_line.rfind(sub_line + ",", 0), 0u) << prob_line << " vs " << sub_line;
+    EXPECT_EQ(std::count(prob_line.begin(), prob_line.end(), ','), 11) << prob_line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 50);
+  EXPECT_FALSE(std::getline(prob_lines, prob_line)) << "extra row: " << prob_line;
+}
+
+TEST(Probabilities, WritesAtomicallyAndAFailedWriteNamesThePath) {
+  TempDir dir;
+  const auto path = dir.file("probabilities.csv");
+  const auto p = torch::full({3, 10}, 0.1f);
+  ASSERT_TRUE(write_probabilities(path, p));
+  EXPECT_EQ(testing::read_file(path), format_probabilities(p));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+
+  const auto missing = dir.file("no-such-dir/probabilities.csv");
+  const auto st = write_probabilities(missing, p);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find(missing), std::string::npos) << st.error().message;
 }
 
 }  // namespace

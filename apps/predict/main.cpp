@@ -48,7 +48,7 @@ std::string describe(const digits::Checkpoint& c) {
 int run(int argc, char** argv) {
   using digits::cli::fail;
   std::vector<std::string> checkpoints, csvs;
-  std::string out;
+  std::string out, probabilities_out;
   bool tta = false, holdout = false, quiet = false;
   int64_t batch_size = 1000, limit = -1, holdout_seed = -1;
   double val_fraction = 0.1;
@@ -80,6 +80,9 @@ int run(int argc, char** argv) {
   app.add_option("--out", out,
                  "Write predictions (ImageId,Label) here, atomically. Default for test-format "
                  "input: submission.csv; none for labelled input");
+  app.add_option("--probabilities", probabilities_out,
+                 "Also write each image's class probabilities here, atomically: "
+                 "ImageId,Label,p0,...,p9 (the ensemble's mean, with --tta the views' mean)");
   app.add_flag("--tta", tta,
                "Test-time augmentation: also predict each image shifted one pixel up, down, "
                "left and right, and average the five (5x the work)");
@@ -235,6 +238,13 @@ int run(int argc, char** argv) {
     }
     std::fprintf(stderr, "wrote %lld predictions (ImageId,Label) to %s\n",
                  static_cast<long long>(n), out.c_str());
+  }
+  if (!probabilities_out.empty()) {
+    if (auto st = digits::write_probabilities(probabilities_out, probs, image_ids); !st) {
+      return fail(kProgram, st.error().message, digits::cli::kExitFailure);
+    }
+    std::fprintf(stderr, "wrote %lld rows of class probabilities (ImageId,Label,p0..p9) to %s\n",
+                 static_cast<long long>(n), probabilities_out.c_str());
   }
   return digits::cli::kExitOk;
 }

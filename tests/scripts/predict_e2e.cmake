@@ -5,7 +5,7 @@
 #   submission  test format: ImageId,Label header, one row per input row, ImageId from 1
 #   labelled    train format: accuracy line, class table, aligned confusion matrix, --out
 #   holdout     --holdout scores exactly the rows digit-train validated on (same accuracy)
-#   ensemble    two checkpoints: each member's accuracy and the ensemble's
+#   ensemble    two checkpoints: each member's accuracy and the ensemble's; --probabilities
 #   bad_input   bad files and checkpoints: a message naming the file, exit code 2
 # Run with: cmake -DCASE=c -DPREDICT=digit-predict -DTRAIN=digit-train -DDATA=mnist-3000.csv.gz
 #                 -DWORK=dir -P predict_e2e.cmake
@@ -240,9 +240,25 @@ elseif(CASE STREQUAL "ensemble")
     endif()
   endforeach()
   predict(--checkpoint ${WORK}/a/last.pt --checkpoint ${WORK}/b/last.pt --csv ${WORK}/test.csv
-          --tta --out ${WORK}/ensemble-sub.csv)
+          --tta --out ${WORK}/ensemble-sub.csv --probabilities ${WORK}/ensemble-probs.csv)
   expect_ok("ensemble submission")
   check_submission(${WORK}/ensemble-sub.csv ${UNSEEN_ROWS} FROM_ONE)
+  # --probabilities: the submission's rows, each followed by ten probabilities.
+  read_lines(sub_lines ${WORK}/ensemble-sub.csv)
+  read_lines(prob_lines ${WORK}/ensemble-probs.csv)
+  list(LENGTH prob_lines n)
+  math(EXPR expected "${UNSEEN_ROWS} + 1")
+  list(POP_FRONT prob_lines header)
+  list(POP_FRONT sub_lines)
+  if(NOT n EQUAL expected OR NOT header STREQUAL "ImageId,Label,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9")
+    message(FATAL_ERROR "ensemble-probs.csv: ${n} lines, header '${header}'")
+  endif()
+  string(REPEAT ",[01]\\.[0-9][0-9][0-9][0-9][0-9][0-9]" 10 ten)  # CMake regexes lack {n}
+  foreach(sub_line prob_line IN ZIP_LISTS sub_lines prob_lines)
+    if(NOT prob_line MATCHES "^${sub_line}${ten}$")
+      message(FATAL_ERROR "ensemble-probs.csv row '${prob_line}' does not match the submission's '${sub_line}'")
+    endif()
+  endforeach()
 
 elseif(CASE STREQUAL "bad_input")
   file(WRITE ${WORK}/garbage.pt "not a checkpoint at all")
