@@ -249,6 +249,32 @@ TEST(Trainer, RejectsBadOptionsAndTestFormatData) {
   auto no_sigma = Trainer::start(flat, small_data());
   ASSERT_FALSE(no_sigma);
   EXPECT_NE(no_sigma.error().message.find("--elastic-sigma"), std::string::npos);
+
+  TrainConfig all_smoothed = small_config(dir.path());
+  all_smoothed.label_smoothing = 1.0;  // would leave no trace of the labels
+  auto no_labels = Trainer::start(all_smoothed, small_data());
+  ASSERT_FALSE(no_labels);
+  EXPECT_NE(no_labels.error().message.find("--label-smoothing"), std::string::npos);
+}
+
+TEST(Trainer, LabelSmoothingTrainsOnTheSmoothedLossAndValidatesOnThePlainOne) {
+  TempDir plain_dir, smooth_dir;
+  const TrainConfig plain = small_config(plain_dir.path(), 1);
+  TrainConfig smooth = small_config(smooth_dir.path(), 1);
+  smooth.label_smoothing = 0.1;
+  auto tp = Trainer::start(plain, small_data());
+  auto ts = Trainer::start(smooth, small_data());
+  ASSERT_TRUE(tp && ts);
+  const RunLog rp = run(**tp);
+  const RunLog rs = run(**ts);
+  ASSERT_EQ(rp.epochs.size(), 1u);
+  ASSERT_EQ(rs.epochs.size(), 1u);
+  // The smoothed targets put a tenth of the weight on the mean over all classes of -log p,
+  // which is at least log 10 = 2.30: far above what a network that has learnt anything pays.
+  EXPECT_GT(rs.epochs[0].train_loss, rp.epochs[0].train_loss);
+  const Split split = stratified_split(small_data().labels, smooth.val_fraction, smooth.seed);
+  const Dataset val = subset(small_data(), split.val);
+  EXPECT_NEAR((*ts)->evaluate(val).loss, rs.epochs[0].val_loss, 1e-6);  // plain cross-entropy
 }
 
 TEST(Trainer, SplitSeedKeepsTheHeldOutRowsWhileSeedChangesTheRun) {
@@ -315,6 +341,33 @@ TEST(TrainConfig, ElasticOptionsRoundTripAndAreOffInOlderCheckpoints) {
   auto old = TrainConfig::from_options(older);
   ASSERT_TRUE(old) << old.error().message;
   EXPECT_EQ(old->augment.elastic_px, 0.0);
+}
+
+TEST(TrainConfig, LabelSmoothingRoundTripsAndIsOffInOlderCheckpoints) {
+  TrainConfig c;
+  c.data_paths = {"a.csv"};
+  c.label_smoothing = 0.1;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_DOUBLE_EQ(back->label_smoothing, 0.1);
+  auto older = c.to_options();  // as written before the option existed
+  older.erase("label-smoothing");
+  auto old = TrainConfig::from_options(older);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->label_smoothing, 0.0);
+}
+
+TEST(TrainingLoss, SmoothingMixesTheLabelsLossWithTheMeanLossOverClasses) {
+  torch::manual_seed(3);
+  const auto logits = torch::randn({6, 10}) * 3;
+  const auto labels = torch::tensor({0, 3, 9, 3, 7, 1}, torch::kInt64);
+  const auto nll = -torch::log_softmax(logits, 1);  // [6, 10]: -log p of every class
+  const auto of_label = nll.gather(1, labels.unsqueeze(1)).squeeze(1);
+  EXPECT_NEAR(training_loss(logits, labels, 0.0).item<double>(), of_label.mean().item<double>(),
+              1e-5);
+  const double e = 0.1;
+  const auto expected = ((1 - e) * of_label + e * nll.mean(1)).mean();
+  EXPECT_NEAR(training_loss(logits, labels, e).item<double>(), expected.item<double>(), 1e-5);
 }
 
 AugmentConfig no_affine(double elastic_px) {

@@ -100,6 +100,12 @@ int main(int argc, char** argv) {
   auto* wd_opt = app.add_option("--weight-decay", c.weight_decay, "Weight decay")
                      ->check(CLI::Range(0.0, 1.0))
                      ->capture_default_str();
+  auto* smoothing_opt =
+      app.add_option("--label-smoothing", c.label_smoothing,
+                     "Training targets: 1 - e on the label, e / 10 on every class (0: plain "
+                     "cross-entropy)")
+          ->check(CLI::Range(0.0, 0.5))
+          ->capture_default_str();
   auto* val_opt = app.add_option("--val-fraction", c.val_fraction,
                                  "Share of rows held out (stratified, seeded) for validation")
                       ->check(CLI::Range(0.0, 0.9))
@@ -183,6 +189,7 @@ int main(int argc, char** argv) {
     if (given(momentum_opt)) merged.momentum = c.momentum;
     if (given(schedule_opt)) merged.schedule = c.schedule;
     if (given(wd_opt)) merged.weight_decay = c.weight_decay;
+    if (given(smoothing_opt)) merged.label_smoothing = c.label_smoothing;
     if (given(val_opt)) merged.val_fraction = c.val_fraction;
     if (given(seed_opt)) merged.seed = c.seed;
     if (given(split_seed_opt)) merged.validation_seed = c.validation_seed;

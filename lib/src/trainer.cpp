@@ -60,6 +60,9 @@ Status validate(const TrainConfig& c) {
   if (c.weight_decay < 0 || c.momentum < 0 || c.momentum >= 1) {
     return Error{"--weight-decay must be >= 0 and --momentum in [0, 1)"};
   }
+  if (!(c.label_smoothing >= 0 && c.label_smoothing < 1)) {
+    return Error{"--label-smoothing must be in [0, 1)"};
+  }
   if (!(c.augment.elastic_px >= 0) || !(c.augment.elastic_sigma > 0)) {
     return Error{"--elastic must be >= 0 and --elastic-sigma positive"};
   }
@@ -138,6 +141,12 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentConfig& a) {
                             .align_corners(false));
 }
 
+torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                            double label_smoothing) {
+  return F::cross_entropy(logits, labels,
+                          F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+}
+
 double scheduled_lr(const std::string& schedule, double peak, int64_t step, int64_t total_steps) {
   const double t = total_steps > 1 ? static_cast<double>(step) / (total_steps - 1) : 1.0;
   auto cosine = [](double from, double to, double u) {
@@ -163,6 +172,7 @@ std::map<std::string, std::string> TrainConfig::to_options() const {
       {"lr", fmt(lr)},
       {"momentum", fmt(momentum)},
       {"weight-decay", fmt(weight_decay)},
+      {"label-smoothing", fmt(label_smoothing)},
       {"schedule", schedule},
       {"epochs", std::to_string(epochs)},
       {"batch-size", std::to_string(batch_size)},
@@ -206,6 +216,8 @@ Result<TrainConfig> TrainConfig::from_options(const std::map<std::string, std::s
   c.lr = num("lr", c.lr);
   c.momentum = num("momentum", c.momentum);
   c.weight_decay = num("weight-decay", c.weight_decay);
+  // Checkpoints written before label smoothing existed have no key: it was off.
+  c.label_smoothing = num("label-smoothing", c.label_smoothing);
   c.schedule = str("schedule", c.schedule);
   c.epochs = static_cast<int64_t>(num("epochs", c.epochs));
   c.batch_size = static_cast<int64_t>(num("batch-size", c.batch_size));
@@ -493,7 +505,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
       lr = scheduled_lr(c.schedule, c.lr, s.global_step, total_steps);
       for (auto& group : s.optimizer->param_groups()) group.options().set_lr(lr);
       s.optimizer->zero_grad();
-      const auto loss = F::cross_entropy(s.net->forward(x), y);
+      const auto loss = training_loss(s.net->forward(x), y, c.label_smoothing);
       loss.backward();
       s.optimizer->step();
 

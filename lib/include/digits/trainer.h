@@ -56,6 +56,9 @@ struct TrainConfig {
   double lr = 3e-3;                 // peak learning rate
   double momentum = 0.9;            // sgd only
   double weight_decay = 1e-4;
+  // Targets of the training loss: 1 - e on the label and e / 10 on every class (Szegedy et al.
+  // 2016); 0: plain cross-entropy. Validation loss is always plain cross-entropy.
+  double label_smoothing = 0.0;
   std::string schedule = "onecycle";  // onecycle | cosine | constant
   int64_t epochs = 30;                // the run's total; the schedule is built on it
   int64_t batch_size = 64;
@@ -69,6 +72,11 @@ struct TrainConfig {
   // Reads the options a checkpoint stored; unknown keys are an Error.
   static Result<TrainConfig> from_options(const std::map<std::string, std::string>& options);
 };
+
+// Mean training loss of a batch: cross-entropy of `logits` [B, 10] against `labels` [B],
+// with `label_smoothing` (see TrainConfig).
+torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                            double label_smoothing);
 
 // Learning rate at `step` of `total_steps` for a schedule peaking at `peak`.
 double scheduled_lr(const std::string& schedule, double peak, int64_t step, int64_t total_steps);
