@@ -1,6 +1,6 @@
 // Tests of digits/trainer.h: a short run learns; a stopped and resumed run equals an
 // uninterrupted one; resuming with other options or data is refused unless fine-tuning;
-// augmentation moves pixels as configured.
+// augmentation moves pixels as configured; mixup blends images and losses alike.
 #include "digits/trainer.h"
 
 #include <gtest/gtest.h>
@@ -95,10 +95,11 @@ TEST(Trainer, StopAfterOneEpochThenResumeEqualsTheUninterruptedRun) {
 }
 
 TEST(Trainer, InterruptedMidEpochThenResumedEqualsTheUninterruptedRun) {
-  // With elastic distortion on: its random fields must resume exactly too.
+  // With elastic distortion and mixup on: their random draws must resume exactly too.
   auto elastic_config = [](const std::string& dir) {
     TrainConfig c = small_config(dir);
     c.augment.elastic_px = 1.5;
+    c.mixup = 0.4;
     return c;
   };
   TempDir whole_dir, split_dir;
@@ -255,6 +256,36 @@ TEST(Trainer, RejectsBadOptionsAndTestFormatData) {
   auto no_labels = Trainer::start(all_smoothed, small_data());
   ASSERT_FALSE(no_labels);
   EXPECT_NE(no_labels.error().message.find("--label-smoothing"), std::string::npos);
+
+  for (double alpha : {-0.1, 11.0}) {
+    TrainConfig mixed = small_config(dir.path());
+    mixed.mixup = alpha;
+    auto bad_mixup = Trainer::start(mixed, small_data());
+    ASSERT_FALSE(bad_mixup) << alpha;
+    EXPECT_NE(bad_mixup.error().message.find("--mixup"), std::string::npos);
+  }
+}
+
+TEST(Trainer, MixupTrainsOnBlendedBatchesAndValidatesOnPlainImages) {
+  TempDir plain_dir, mixed_dir, again_dir;
+  TrainConfig mixed = small_config(mixed_dir.path(), 1);
+  mixed.mixup = 0.2;
+  auto tp = Trainer::start(small_config(plain_dir.path(), 1), small_data());
+  auto tm = Trainer::start(mixed, small_data());
+  mixed.checkpoint_dir = again_dir.path();
+  auto tm2 = Trainer::start(mixed, small_data());
+  ASSERT_TRUE(tp && tm && tm2);
+  const RunLog rp = run(**tp);
+  const RunLog rm = run(**tm);
+  const RunLog rm2 = run(**tm2);
+  ASSERT_EQ(rm.epochs.size(), 1u);
+  // Blended targets cannot be met as well as one-hot ones: the loss stays higher.
+  EXPECT_GT(rm.epochs[0].train_loss, rp.epochs[0].train_loss);
+  EXPECT_EQ(rm.epochs[0].train_loss, rm2.epochs[0].train_loss);  // seeded: the same run twice
+  EXPECT_EQ(rm.epochs[0].val_loss, rm2.epochs[0].val_loss);
+  const Split split = stratified_split(small_data().labels, mixed.val_fraction, mixed.seed);
+  const Dataset val = subset(small_data(), split.val);
+  EXPECT_NEAR((*tm)->evaluate(val).loss, rm.epochs[0].val_loss, 1e-6);  // unblended images
 }
 
 TEST(Trainer, LabelSmoothingTrainsOnTheSmoothedLossAndValidatesOnThePlainOne) {
@@ -355,6 +386,70 @@ TEST(TrainConfig, LabelSmoothingRoundTripsAndIsOffInOlderCheckpoints) {
   auto old = TrainConfig::from_options(older);
   ASSERT_TRUE(old) << old.error().message;
   EXPECT_EQ(old->label_smoothing, 0.0);
+}
+
+TEST(TrainConfig, MixupRoundTripsAndIsOffInOlderCheckpoints) {
+  TrainConfig c;
+  c.data_paths = {"a.csv"};
+  c.mixup = 0.2;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_DOUBLE_EQ(back->mixup, 0.2);
+  auto older = c.to_options();  // as written before the option existed
+  older.erase("mixup");
+  auto old = TrainConfig::from_options(older);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->mixup, 0.0);
+}
+
+TEST(Mixup, BlendsEachImageWithItsPartnerByTheDrawnWeight) {
+  torch::manual_seed(2);
+  const auto images = torch::rand({8, 1, kImageSide, kImageSide});
+  torch::manual_seed(3);
+  const MixedBatch m = mixup(images, 0.4);
+  EXPECT_TRUE(torch::equal(std::get<0>(m.partner.sort()), torch::arange(8, torch::kInt64)));
+  EXPECT_GT(m.weight, 0.0);
+  EXPECT_LT(m.weight, 1.0);
+  const auto expected = images * m.weight + images.index_select(0, m.partner) * (1 - m.weight);
+  EXPECT_TRUE(torch::allclose(m.images, expected, 0, 1e-6));
+  torch::manual_seed(3);
+  const MixedBatch again = mixup(images, 0.4);  // seeded by torch's default generator
+  EXPECT_EQ(again.weight, m.weight);
+  EXPECT_TRUE(torch::equal(again.partner, m.partner));
+}
+
+TEST(Mixup, WeightsFollowBetaOfAlpha) {
+  // Beta(a, a) has mean 1/2 and variance 1 / (4 (2a + 1)): 0.179 at a = 0.2 (mostly near 0 or
+  // 1: one image with a trace of another), 0.05 at a = 2 (mostly half and half).
+  const auto one = torch::zeros({2, 1, 1, 1});
+  for (double alpha : {0.2, 2.0}) {
+    torch::manual_seed(9);
+    std::vector<double> w;
+    for (int i = 0; i < 4000; ++i) w.push_back(mixup(one, alpha).weight);
+    const auto t = torch::tensor(w, torch::kDouble);
+    EXPECT_NEAR(t.mean().item<double>(), 0.5, 0.03) << alpha;
+    const double variance = 1.0 / (4 * (2 * alpha + 1));
+    EXPECT_NEAR(t.var().item<double>(), variance, 0.1 * variance) << alpha;
+    EXPECT_GE(t.min().item<double>(), 0.0);
+    EXPECT_LE(t.max().item<double>(), 1.0);
+  }
+}
+
+TEST(TrainingLoss, MixedLossWeighsTheTwoLabelsByTheBlendsWeight) {
+  torch::manual_seed(4);
+  const auto logits = torch::randn({4, 10}) * 3;
+  const auto labels = torch::tensor({2, 5, 5, 8}, torch::kInt64);
+  MixedBatch m;
+  m.partner = torch::tensor({3, 2, 0, 1}, torch::kInt64);
+  m.weight = 0.7;
+  for (double e : {0.0, 0.1}) {
+    const double own = training_loss(logits, labels, e).item<double>();
+    const double partners =
+        training_loss(logits, torch::tensor({8, 5, 2, 5}, torch::kInt64), e).item<double>();
+    EXPECT_NEAR(mixed_training_loss(logits, labels, m, e).item<double>(),
+                0.7 * own + 0.3 * partners, 1e-5)
+        << e;
+  }
 }
 
 TEST(TrainingLoss, SmoothingMixesTheLabelsLossWithTheMeanLossOverClasses) {

@@ -106,6 +106,13 @@ int main(int argc, char** argv) {
                      "cross-entropy)")
           ->check(CLI::Range(0.0, 0.5))
           ->capture_default_str();
+  auto* mixup_opt =
+      app.add_option("--mixup", c.mixup,
+                     "Mixup: blend each training batch with a shuffled copy of itself, weights "
+                     "drawn from Beta(a, a), and train towards both labels alike (0: off; 0.2 is "
+                     "usual)")
+          ->check(CLI::Range(0.0, 10.0))
+          ->capture_default_str();
   auto* val_opt = app.add_option("--val-fraction", c.val_fraction,
                                  "Share of rows held out (stratified, seeded) for validation")
                       ->check(CLI::Range(0.0, 0.9))
@@ -190,6 +197,7 @@ int main(int argc, char** argv) {
     if (given(schedule_opt)) merged.schedule = c.schedule;
     if (given(wd_opt)) merged.weight_decay = c.weight_decay;
     if (given(smoothing_opt)) merged.label_smoothing = c.label_smoothing;
+    if (given(mixup_opt)) merged.mixup = c.mixup;
     if (given(val_opt)) merged.val_fraction = c.val_fraction;
     if (given(seed_opt)) merged.seed = c.seed;
     if (given(split_seed_opt)) merged.validation_seed = c.validation_seed;

@@ -32,6 +32,9 @@ constexpr int64_t kEvalBatch = 256;
 constexpr double kOneCycleWarmup = 0.3;  // share of steps spent rising to the peak
 constexpr double kOneCycleStartDiv = 25.0;
 constexpr double kOneCycleFinalDiv = 1e4;
+// Beyond this Beta(alpha, alpha) is a spike at 0.5: every image half another, no trace of mixup's
+// usual mostly-one-image blends.
+constexpr double kMaxMixupAlpha = 10.0;
 constexpr uint64_t kOrderStream = 0x0badc0de;  // distinguishes batch-order from batch randomness
 
 double seconds_since(Clock::time_point t) {
@@ -62,6 +65,9 @@ Status validate(const TrainConfig& c) {
   }
   if (!(c.label_smoothing >= 0 && c.label_smoothing < 1)) {
     return Error{"--label-smoothing must be in [0, 1)"};
+  }
+  if (!(c.mixup >= 0 && c.mixup <= kMaxMixupAlpha)) {
+    return Error{"--mixup must be in [0, " + fmt(kMaxMixupAlpha) + "] (0: off)"};
   }
   if (!(c.augment.elastic_px >= 0) || !(c.augment.elastic_sigma > 0)) {
     return Error{"--elastic must be >= 0 and --elastic-sigma positive"};
@@ -147,6 +153,24 @@ torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& la
                           F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
 }
 
+MixedBatch mixup(const torch::Tensor& images, double alpha) {
+  const auto gammas = torch::_standard_gamma(torch::full({2}, alpha, torch::kDouble));
+  const double a = gammas[0].item<double>(), b = gammas[1].item<double>();
+  MixedBatch m;
+  // Both draws can underflow to 0 for a tiny alpha; Beta is then 0 or 1 with even odds.
+  m.weight = a + b > 0 ? a / (a + b) : (a >= b ? 1.0 : 0.0);
+  m.partner = torch::randperm(images.size(0), torch::kInt64).to(images.device());
+  m.images = images * m.weight + images.index_select(0, m.partner) * (1 - m.weight);
+  return m;
+}
+
+torch::Tensor mixed_training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                                  const MixedBatch& batch, double label_smoothing) {
+  return training_loss(logits, labels, label_smoothing) * batch.weight +
+         training_loss(logits, labels.index_select(0, batch.partner), label_smoothing) *
+             (1 - batch.weight);
+}
+
 double scheduled_lr(const std::string& schedule, double peak, int64_t step, int64_t total_steps) {
   const double t = total_steps > 1 ? static_cast<double>(step) / (total_steps - 1) : 1.0;
   auto cosine = [](double from, double to, double u) {
@@ -173,6 +197,7 @@ std::map<std::string, std::string> TrainConfig::to_options() const {
       {"momentum", fmt(momentum)},
       {"weight-decay", fmt(weight_decay)},
       {"label-smoothing", fmt(label_smoothing)},
+      {"mixup", fmt(mixup)},
       {"schedule", schedule},
       {"epochs", std::to_string(epochs)},
       {"batch-size", std::to_string(batch_size)},
@@ -218,6 +243,7 @@ Result<TrainConfig> TrainConfig::from_options(const std::map<std::string, std::s
   c.weight_decay = num("weight-decay", c.weight_decay);
   // Checkpoints written before label smoothing existed have no key: it was off.
   c.label_smoothing = num("label-smoothing", c.label_smoothing);
+  c.mixup = num("mixup", c.mixup);  // likewise: absent in checkpoints older than mixup
   c.schedule = str("schedule", c.schedule);
   c.epochs = static_cast<int64_t>(num("epochs", c.epochs));
   c.batch_size = static_cast<int64_t>(num("batch-size", c.batch_size));
@@ -500,12 +526,20 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
       const auto batch_start = Clock::now();
       torch::manual_seed(mix_seed(c.seed, s.epoch, b));  // augmentation and dropout of batch b
       const auto index = order.slice(0, b * c.batch_size, std::min(n, (b + 1) * c.batch_size));
-      const auto x = s.prepare(s.train.images.index_select(0, index), true);
+      auto x = s.prepare(s.train.images.index_select(0, index), true);
       const auto y = s.train.labels.index_select(0, index);
+      // Drawn after augmentation and only when on, so runs without it draw what they always did.
+      MixedBatch mixed;
+      if (c.mixup > 0) {
+        mixed = mixup(x, c.mixup);
+        x = mixed.images;
+      }
       lr = scheduled_lr(c.schedule, c.lr, s.global_step, total_steps);
       for (auto& group : s.optimizer->param_groups()) group.options().set_lr(lr);
       s.optimizer->zero_grad();
-      const auto loss = training_loss(s.net->forward(x), y, c.label_smoothing);
+      const auto logits = s.net->forward(x);
+      const auto loss = c.mixup > 0 ? mixed_training_loss(logits, y, mixed, c.label_smoothing)
+                                    : training_loss(logits, y, c.label_smoothing);
       loss.backward();
       s.optimizer->step();
 

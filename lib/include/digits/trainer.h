@@ -59,6 +59,9 @@ struct TrainConfig {
   // Targets of the training loss: 1 - e on the label and e / 10 on every class (Szegedy et al.
   // 2016); 0: plain cross-entropy. Validation loss is always plain cross-entropy.
   double label_smoothing = 0.0;
+  // Mixup (Zhang et al. 2018): the alpha of the Beta(alpha, alpha) weight with which each
+  // training batch is blended with a shuffled copy of itself (see `mixup`); 0: off.
+  double mixup = 0.0;
   std::string schedule = "onecycle";  // onecycle | cosine | constant
   int64_t epochs = 30;                // the run's total; the schedule is built on it
   int64_t batch_size = 64;
@@ -77,6 +80,23 @@ struct TrainConfig {
 // with `label_smoothing` (see TrainConfig).
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                             double label_smoothing);
+
+// A training batch blended with a shuffled copy of itself (mixup, Zhang et al. 2018): the
+// network sees `weight` * image i + (1 - weight) * image partner[i] and is trained towards both
+// labels in the same proportion (`mixed_training_loss`).
+struct MixedBatch {
+  torch::Tensor images;   // like the input
+  torch::Tensor partner;  // [B] int64, on the images' device: a permutation of 0..B-1
+  double weight = 1.0;    // drawn from Beta(alpha, alpha)
+};
+
+// Draws the weight (two Gamma(alpha) numbers, on the CPU) and then the permutation (a CPU
+// randperm) from torch's default generator, so a run is the same on every device. `alpha` > 0.
+MixedBatch mixup(const torch::Tensor& images, double alpha);
+
+// `batch.weight` * training_loss(labels) + (1 - weight) * training_loss(labels[partner]).
+torch::Tensor mixed_training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                                  const MixedBatch& batch, double label_smoothing);
 
 // Learning rate at `step` of `total_steps` for a schedule peaking at `peak`.
 double scheduled_lr(const std::string& schedule, double peak, int64_t step, int64_t total_steps);
