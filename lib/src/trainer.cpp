@@ -157,8 +157,8 @@ MixedBatch mixup(const torch::Tensor& images, double alpha) {
   const auto gammas = torch::_standard_gamma(torch::full({2}, alpha, torch::kDouble));
   const double a = gammas[0].item<double>(), b = gammas[1].item<double>();
   MixedBatch m;
-  // Both draws can underflow to 0 for a tiny alpha; Beta is then 0 or 1 with even odds.
-  m.weight = a + b > 0 ? a / (a + b) : (a >= b ? 1.0 : 0.0);
+  // Both draws can underflow to 0 for a tiny alpha: the batch is then left as it is.
+  m.weight = a + b > 0 ? a / (a + b) : 1.0;
   m.partner = torch::randperm(images.size(0), torch::kInt64).to(images.device());
   m.images = images * m.weight + images.index_select(0, m.partner) * (1 - m.weight);
   return m;
