@@ -35,15 +35,15 @@ Sample make_sample() {
   s.optimizer->step();
   auto& c = s.checkpoint;
   c.normalization = {0.1307, 0.3081};
-  c.epoch = 3;
-  c.batch_in_epoch = 17;
-  c.global_step = 1234;
-  c.best_val_acc = 0.987;
-  c.last_val_acc = 0.981;
-  c.epoch_loss_sum = 12.5;
-  c.epoch_samples = 1088;
-  c.data_rows = 42000;
-  c.data_fingerprint = 0xfedcba9876543210ULL;
+  c.progress.epoch = 3;
+  c.progress.batch_in_epoch = 17;
+  c.progress.global_step = 1234;
+  c.progress.best_val_acc = 0.987;
+  c.progress.last_val_acc = 0.981;
+  c.progress.epoch_loss_sum = 12.5;
+  c.progress.epoch_samples = 1088;
+  c.data.rows = 42000;
+  c.data.fingerprint = 0xfedcba9876543210ULL;
   c.train_options = {{"lr", "0.003"}, {"data.0", "data/train.csv"}, {"seed", "9"}};
   c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
   return s;
@@ -64,15 +64,15 @@ TEST(Checkpoint, RoundTripKeepsWeightsOptimizerStateAndMetadata) {
   EXPECT_EQ(b.model, a.model);
   EXPECT_EQ(b.normalization.mean, a.normalization.mean);
   EXPECT_EQ(b.normalization.std, a.normalization.std);
-  EXPECT_EQ(b.epoch, 3);
-  EXPECT_EQ(b.batch_in_epoch, 17);
-  EXPECT_EQ(b.global_step, 1234);
-  EXPECT_EQ(b.best_val_acc, a.best_val_acc);
-  EXPECT_EQ(b.last_val_acc, a.last_val_acc);
-  EXPECT_EQ(b.epoch_loss_sum, a.epoch_loss_sum);
-  EXPECT_EQ(b.epoch_samples, a.epoch_samples);
-  EXPECT_EQ(b.data_rows, a.data_rows);
-  EXPECT_EQ(b.data_fingerprint, a.data_fingerprint);
+  EXPECT_EQ(b.progress.epoch, 3);
+  EXPECT_EQ(b.progress.batch_in_epoch, 17);
+  EXPECT_EQ(b.progress.global_step, 1234);
+  EXPECT_EQ(b.progress.best_val_acc, a.progress.best_val_acc);
+  EXPECT_EQ(b.progress.last_val_acc, a.progress.last_val_acc);
+  EXPECT_EQ(b.progress.epoch_loss_sum, a.progress.epoch_loss_sum);
+  EXPECT_EQ(b.progress.epoch_samples, a.progress.epoch_samples);
+  EXPECT_EQ(b.data.rows, a.data.rows);
+  EXPECT_EQ(b.data.fingerprint, a.data.fingerprint);
   EXPECT_EQ(b.train_options, a.train_options);
   ASSERT_TRUE(b.rng_state.defined());
   EXPECT_TRUE(torch::equal(b.rng_state, a.rng_state));
@@ -137,14 +137,14 @@ TEST(Checkpoint, AFailedSaveLeavesThePreviousFileIntact) {
   // The temporary file cannot be created: a directory stands where it would go.
   std::filesystem::create_directory(path + ".tmp." + std::to_string(::getpid()));
   Checkpoint changed = make_sample().checkpoint;
-  changed.epoch = 99;
+  changed.progress.epoch = 99;
   const Status st = save_checkpoint(path, changed);
   EXPECT_FALSE(st);
   EXPECT_NE(st.error().message.find("last.pt"), std::string::npos) << st.error().message;
   EXPECT_EQ(testing::read_file(path), before);
   auto loaded = load_checkpoint(path);
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->epoch, 3);
+  EXPECT_EQ(loaded->progress.epoch, 3);
 }
 
 TEST(Checkpoint, SavingIntoAMissingDirectoryIsAnError) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "digits/holdout.h"
 #include "digits/trainer.h"
 #include "test_util.h"
 
@@ -164,8 +165,8 @@ TEST(Holdout, RowsAreTheTrainersStratifiedValidationSplit) {
 TEST(Holdout, DataMustBeTheDataTheCheckpointWasTrainedOn) {
   const Dataset data = testing::mnist_sample(300);
   Checkpoint ckpt;
-  ckpt.data_rows = data.size();
-  ckpt.data_fingerprint = fingerprint(data);
+  ckpt.data.rows = data.size();
+  ckpt.data.fingerprint = fingerprint(data);
   EXPECT_TRUE(check_training_data(ckpt, "run/best.pt", data, "train.csv"));
 
   const Dataset other = testing::mnist_sample(299);

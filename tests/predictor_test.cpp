@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "digits/holdout.h"
 #include "digits/metrics.h"
 #include "digits/model.h"
 #include "digits/trainer.h"
@@ -204,7 +205,7 @@ TEST_F(TrainedPredictor, HeldOutRowsAreTheRowsTheTrainerValidatedOn) {
   const auto again = trainer_->evaluate(held_out);
   EXPECT_EQ(again.loss, last_->val_loss);
   EXPECT_EQ(again.accuracy, last_->val_acc);
-  EXPECT_EQ(ckpt.last_val_acc, last_->val_acc);
+  EXPECT_EQ(ckpt.progress.last_val_acc, last_->val_acc);
   // And the predictor agrees with it (to one image: it computes softmax in another order).
   const auto m = ConfusionMatrix::of(held_out.labels, p.probabilities(held_out.images).argmax(1));
   EXPECT_NEAR(m.accuracy(), last_->val_acc, 1.0 / held_out.size() + 1e-12);
@@ -253,7 +254,7 @@ TEST(Pretrained, ReadsRealDigitsRight) {
       << "the shipped model must be small";
   auto p = Predictor::load({path});
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_GE(p->members()[0].best_val_acc, 0.996);
+  EXPECT_GE(p->members()[0].progress.best_val_acc, 0.996);
 
   // The first rows of the bundled sample, one by one as digit-draw asks, then all 3,000.
   const Dataset data = testing::mnist_sample();

@@ -26,8 +26,8 @@ void save_untrained(const std::string& path, uint64_t seed, int64_t epoch = 3) {
   Checkpoint c;
   c.model.width = 8;
   c.normalization = {0.13, 0.31};
-  c.epoch = epoch;
-  c.best_val_acc = 0.5;
+  c.progress.epoch = epoch;
+  c.progress.best_val_acc = 0.5;
   auto net = make_model(c.model);
   ASSERT_TRUE(net) << net.error().message;
   c.net = *net;

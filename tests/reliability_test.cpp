@@ -711,8 +711,8 @@ TEST(KilledTraining, LastCheckpointAlwaysLoadsAndResumes) {
     auto loaded = load_checkpoint(last);
     ASSERT_TRUE(loaded) << "after kill " << k << " (delays" << moments
                         << " ms): " << loaded.error().message;
-    EXPECT_GE(loaded->epoch, epoch_seen) << "last.pt went back in time";
-    epoch_seen = loaded->epoch;
+    EXPECT_GE(loaded->progress.epoch, epoch_seen) << "last.pt went back in time";
+    epoch_seen = loaded->progress.epoch;
   }
   ASSERT_TRUE(fs::exists(last)) << "no checkpoint after " << kills << " kills";
   ASSERT_GT(epoch_seen, 0) << "no epoch completed between the kills";
@@ -764,14 +764,14 @@ TEST_P(StopSignal, SavesExitsWith128PlusSignalAndResumesExactly) {
   EXPECT_NE(stopped.err.find("resume with: "), std::string::npos) << stopped.describe();
   auto saved = load_checkpoint(dir.file("split/last.pt"));
   ASSERT_TRUE(saved) << saved.error().message;
-  EXPECT_LT(saved->epoch, 3);
+  EXPECT_LT(saved->progress.epoch, 3);
 
   std::vector<std::string> again = exact_run(dir.file("split"));
   again.insert(again.end(), {"--resume", dir.file("split/last.pt")});
   const Outcome resumed = run(again, dir.file("resume-log"));
   ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.describe();
-  EXPECT_EQ(figures(resumed.out, 3), expected)
-      << "stopped at epoch " << saved->epoch << " batch " << saved->batch_in_epoch;
+  EXPECT_EQ(figures(resumed.out, 3), expected) << "stopped at epoch " << saved->progress.epoch
+                                               << " batch " << saved->progress.batch_in_epoch;
 }
 
 INSTANTIATE_TEST_SUITE_P(IntAndTerm, StopSignal, ::testing::Values(SIGINT, SIGTERM),
@@ -802,7 +802,7 @@ void expect_stopped_with_previous_checkpoint(const Outcome& o, const std::string
   EXPECT_EQ(read_file(ck + "/last.pt"), before) << "the previous checkpoint changed";
   auto loaded = load_checkpoint(ck + "/last.pt");
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->epoch, 1);
+  EXPECT_EQ(loaded->progress.epoch, 1);
 }
 
 TEST(UnwritableCheckpoints, FullDiskStopsTheRunAndKeepsThePreviousCheckpoint) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "digits/checkpoint.h"
 #include "digits/dataset.h"
+#include "digits/holdout.h"
 #include "digits/metrics.h"
 #include "digits/predictor.h"
 #include "digits/runtime.h"
@@ -39,9 +40,8 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 
 std::string describe(const digits::Checkpoint& c) {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%s (width %lld), epoch %lld, val_acc %.4f", c.model.arch.c_str(),
-                static_cast<long long>(c.model.width), static_cast<long long>(c.epoch),
-                c.last_val_acc);
+  std::snprintf(buf, sizeof buf, "%s, epoch %lld, val_acc %.4f", describe(c.model).c_str(),
+                static_cast<long long>(c.progress.epoch), c.progress.last_val_acc);
   return buf;
 }
 
@@ -157,10 +157,8 @@ int run(int argc, char** argv) {
 
   torch::Tensor images = data->images, labels = data->labels, image_ids;
   if (split) {
-    if (!data->has_labels()) {
-      return fail(kProgram, data_name +
-                                ": is in Kaggle test format (no labels); held-out rows need the "
-                                "labelled training file");
+    if (auto st = digits::require_labels(*data, data_name); !st) {
+      return fail(kProgram, st.error().message);
     }
     if (holdout) {
       auto same = digits::check_training_data(members[0], checkpoints[0], *data, data_name);

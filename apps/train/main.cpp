@@ -10,8 +10,10 @@
 #include "digits/checkpoint.h"
 #include "digits/dataset.h"
 #include "digits/model.h"
+#include "digits/options.h"
 #include "digits/runtime.h"
 #include "digits/trainer.h"
+#include "options_cli.h"
 
 namespace {
 
@@ -23,12 +25,6 @@ std::string default_data_path() {
     if (std::filesystem::is_regular_file(candidate)) return candidate;
   }
   return "";
-}
-
-std::string architecture_list() {
-  std::string s;
-  for (const auto& a : digits::architectures()) s += "\n    " + a.name + ": " + a.description;
-  return s;
 }
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
@@ -57,103 +53,7 @@ int main(int argc, char** argv) {
       kProgram};
   app.get_formatter()->column_width(34);
 
-  auto* data_opt = app.add_option("--data", c.data_paths,
-                                  "Training CSV; repeat to join several files. Default: the "
-                                  "first of data/train.csv, data/train.csv.gz, "
-                                  "data/mnist-default.csv (or the checkpoint's, with --resume)");
-  auto* epochs_opt = app.add_option("--epochs", c.epochs,
-                                    "Total epochs of the run; the LR schedule is built on it")
-                         ->check(CLI::PositiveNumber)
-                         ->capture_default_str();
-  auto* dir_opt = app.add_option("--checkpoint-dir", c.checkpoint_dir,
-                                 "Where checkpoints and metrics.csv go (with --resume: the "
-                                 "checkpoint's folder)")
-                      ->capture_default_str();
-  auto* model_opt = app.add_option("--model", c.model.arch, "Architecture:" + architecture_list())
-                        ->capture_default_str();
-  auto* width_opt = app.add_option("--width", c.model.width,
-                                   "bncnn, bnpool: channels of the first block (then 2x and 4x)")
-                        ->check(CLI::PositiveNumber)
-                        ->capture_default_str();
-  auto* dropout_opt =
-      app.add_option("--dropout", c.model.dropout, "bncnn, bnpool: dropout probability")
-          ->check(CLI::Range(0.0, 0.95))
-          ->capture_default_str();
-  auto* batch_opt = app.add_option("--batch-size", c.batch_size, "Images per training step")
-                        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
-                        ->capture_default_str();
-  auto* lr_opt = app.add_option("--lr", c.lr, "Peak learning rate")
-                     ->check(CLI::PositiveNumber)
-                     ->capture_default_str();
-  auto* optimizer_opt =
-      app.add_option("--optimizer", c.optimizer, "sgd (momentum, Nesterov), adam or adamw")
-          ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
-          ->capture_default_str();
-  auto* momentum_opt = app.add_option("--momentum", c.momentum, "sgd: momentum")
-                           ->check(CLI::Range(0.0, 0.999))
-                           ->capture_default_str();
-  auto* schedule_opt = app.add_option("--schedule", c.schedule,
-                                      "LR schedule: onecycle (warm-up then cosine down), "
-                                      "cosine, or constant")
-                           ->check(CLI::IsMember({"onecycle", "cosine", "constant"}))
-                           ->capture_default_str();
-  auto* wd_opt = app.add_option("--weight-decay", c.weight_decay, "Weight decay")
-                     ->check(CLI::Range(0.0, 1.0))
-                     ->capture_default_str();
-  auto* smoothing_opt =
-      app.add_option("--label-smoothing", c.label_smoothing,
-                     "Training targets: 1 - e on the label, e / 10 on every class (0: plain "
-                     "cross-entropy)")
-          ->check(CLI::Range(0.0, 0.5))
-          ->capture_default_str();
-  auto* mixup_opt =
-      app.add_option("--mixup", c.mixup,
-                     "Mixup: blend each training batch with a shuffled copy of itself, weights "
-                     "drawn from Beta(a, a), and train towards both labels alike (0: off; 0.2 is "
-                     "usual)")
-          ->check(CLI::Range(0.0, 10.0))
-          ->capture_default_str();
-  auto* val_opt = app.add_option("--val-fraction", c.val_fraction,
-                                 "Share of rows held out (stratified, seeded) for validation")
-                      ->check(CLI::Range(0.0, 0.9))
-                      ->capture_default_str();
-  auto* seed_opt = app.add_option("--seed", c.seed,
-                                  "Seed of the split, initial weights, batch order and "
-                                  "augmentation")
-                       ->capture_default_str();
-  auto* split_seed_opt =
-      app.add_option("--split-seed", c.validation_seed,
-                     "Seed of the validation split only (default: --seed); give ensemble "
-                     "members different --seed and the same --split-seed")
-          ->check(CLI::NonNegativeNumber);
-  auto* limit_opt = app.add_option("--limit", c.limit, "Use only the first N rows of the data")
-                        ->check(CLI::PositiveNumber);
-  auto* augment_opt =
-      app.add_flag("--augment,!--no-augment", c.augment.enabled,
-                   "Random rotation, scale and shift (and --elastic) of each training image "
-                   "(default: on)");
-  auto* rotation_opt = app.add_option("--rotation", c.augment.rotation_deg,
-                                      "Augmentation: largest rotation, degrees")
-                           ->check(CLI::Range(0.0, 90.0))
-                           ->capture_default_str();
-  auto* scale_opt =
-      app.add_option("--scale", c.augment.scale, "Augmentation: largest relative change of size")
-          ->check(CLI::Range(0.0, 0.5))
-          ->capture_default_str();
-  auto* shift_opt =
-      app.add_option("--shift", c.augment.shift_px, "Augmentation: largest shift, pixels")
-          ->check(CLI::Range(0.0, 8.0))
-          ->capture_default_str();
-  auto* elastic_opt = app.add_option("--elastic", c.augment.elastic_px,
-                                     "Augmentation: elastic distortion, the root-mean-square "
-                                     "displacement of a pixel in pixels (0: off)")
-                          ->check(CLI::Range(0.0, 8.0))
-                          ->capture_default_str();
-  auto* elastic_sigma_opt =
-      app.add_option("--elastic-sigma", c.augment.elastic_sigma,
-                     "Augmentation: smoothness of the elastic distortion, pixels")
-          ->check(CLI::Range(0.5, 10.0))
-          ->capture_default_str();
+  digits::cli::TrainOptions options(app);  // every option of the table (digits/options.h)
   app.add_option("--stop-after", stop_after,
                  "End this invocation after N epochs, saving as on Ctrl-C (--epochs stays the "
                  "run's total)")
@@ -167,7 +67,6 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0: one per core)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
-  app.add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_flag("--quiet,-q", quiet, "No progress bar; only the per-epoch lines");
 
   if (auto code = digits::cli::parse(app, argc, argv)) return *code;
@@ -175,49 +74,21 @@ int main(int argc, char** argv) {
 
   digits::configure_runtime(threads);
 
-  // Resuming: the checkpoint's options are the defaults; explicitly given ones are kept (and,
-  // unless fine-tuning, must match).
+  // Resuming: the run's stored options, and the command line changes only what it names (the
+  // trainer refuses changes to the run's identity unless fine-tuning).
   std::optional<digits::Checkpoint> checkpoint;
   if (!resume_path.empty()) {
     auto loaded = digits::load_checkpoint(resume_path);
     if (!loaded) return fail(kProgram, loaded.error().message);
-    auto stored = digits::TrainConfig::from_options(loaded->train_options);
+    auto stored = digits::decode_options(loaded->train_options);
     if (!stored) return fail(kProgram, resume_path + ": " + stored.error().message);
-    digits::TrainConfig merged = stored.value();
-    const auto given = [](const CLI::Option* o) { return o->count() > 0; };
-    if (given(data_opt)) merged.data_paths = c.data_paths;
-    if (given(epochs_opt)) merged.epochs = c.epochs;
-    if (given(model_opt)) merged.model.arch = c.model.arch;
-    if (given(width_opt)) merged.model.width = c.model.width;
-    if (given(dropout_opt)) merged.model.dropout = c.model.dropout;
-    if (given(batch_opt)) merged.batch_size = c.batch_size;
-    if (given(lr_opt)) merged.lr = c.lr;
-    if (given(optimizer_opt)) merged.optimizer = c.optimizer;
-    if (given(momentum_opt)) merged.momentum = c.momentum;
-    if (given(schedule_opt)) merged.schedule = c.schedule;
-    if (given(wd_opt)) merged.weight_decay = c.weight_decay;
-    if (given(smoothing_opt)) merged.label_smoothing = c.label_smoothing;
-    if (given(mixup_opt)) merged.mixup = c.mixup;
-    if (given(val_opt)) merged.val_fraction = c.val_fraction;
-    if (given(seed_opt)) merged.seed = c.seed;
-    if (given(split_seed_opt)) merged.validation_seed = c.validation_seed;
-    if (given(limit_opt)) merged.limit = c.limit;
-    if (given(augment_opt)) merged.augment.enabled = c.augment.enabled;
-    if (given(rotation_opt)) merged.augment.rotation_deg = c.augment.rotation_deg;
-    if (given(scale_opt)) merged.augment.scale = c.augment.scale;
-    if (given(shift_opt)) merged.augment.shift_px = c.augment.shift_px;
-    if (given(elastic_opt)) merged.augment.elastic_px = c.augment.elastic_px;
-    if (given(elastic_sigma_opt)) merged.augment.elastic_sigma = c.augment.elastic_sigma;
+    c = stored.value();
     // The run goes on in the checkpoint's folder unless told otherwise.
-    merged.checkpoint_dir =
-        given(dir_opt)
-            ? c.checkpoint_dir
-            : std::filesystem::path(resume_path).parent_path().lexically_normal().string();
-    if (merged.checkpoint_dir.empty()) merged.checkpoint_dir = ".";
-    merged.device = c.device;
-    c = merged;
+    c.checkpoint_dir = std::filesystem::path(resume_path).parent_path().lexically_normal().string();
+    if (c.checkpoint_dir.empty()) c.checkpoint_dir = ".";
     checkpoint = std::move(loaded.value());
   }
+  if (auto st = options.apply(c); !st) return fail(kProgram, st.error().message);
   if (c.data_paths.empty()) {
     const std::string found = default_data_path();
     if (found.empty()) {
@@ -233,10 +104,8 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   auto data = digits::load_kaggle_csvs(c.data_paths, csv);
   if (!data) return fail(kProgram, data.error().message);
-  if (!data->has_labels()) {
-    return fail(kProgram, join(c.data_paths, ", ") +
-                              ": is in Kaggle test format (pixel0,...,pixel783, no labels); "
-                              "training needs train format (label,pixel0,...,pixel783)");
+  if (auto st = digits::require_labels(*data, join(c.data_paths, ", ")); !st) {
+    return fail(kProgram, st.error().message);
   }
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -260,8 +129,8 @@ int main(int argc, char** argv) {
                "%s %s: model %s (%lld parameters), %lld training and %lld validation images, "
                "epoch %lld of %lld, %d threads on %s; checkpoints in %s/\n",
                checkpoint ? (fine_tune ? "fine-tuning" : "resuming") : "training",
-               resume_path.empty() ? "from scratch" : resume_path.c_str(), c.model.arch.c_str(),
-               static_cast<long long>(digits::parameter_count(*t.net())),
+               resume_path.empty() ? "from scratch" : resume_path.c_str(),
+               describe(c.model).c_str(), static_cast<long long>(digits::parameter_count(*t.net())),
                static_cast<long long>(t.train_size()), static_cast<long long>(t.val_size()),
                static_cast<long long>(t.epochs_done() + 1), static_cast<long long>(c.epochs),
                digits::runtime_threads(), c.device.c_str(), c.checkpoint_dir.c_str());

@@ -58,8 +58,8 @@ Status Recognizer::load(const std::string& path) {
   info_.name = std::filesystem::path(path).filename().string();
   info_.arch = c.model.arch;
   if (c.model.arch != "seed") info_.arch += " width " + std::to_string(c.model.width);
-  info_.epoch = c.epoch;
-  info_.val_acc = c.best_val_acc;
+  info_.epoch = c.progress.epoch;
+  info_.val_acc = c.progress.best_val_acc;
   invalidate();
   return {};
 }

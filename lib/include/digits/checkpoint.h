@@ -16,7 +16,7 @@
 //   best_val_acc, last_val_acc    validation accuracy, best so far and latest (nan when none)
 //   epoch_loss_sum, epoch_samples partial training loss of the epoch under way
 //   data.rows, data.fingerprint   the training data's size and digest (dataset.h fingerprint)
-//   train.*                       the options of the run that wrote it (see trainer.h)
+//   train.*                       the options of the run that wrote it (see options.h)
 // Writes are atomic: a temporary file beside the target is written, flushed to disk, then
 // renamed over the target, so a crash leaves either the old or the new file, never half of one.
 // Loading verifies the zip itself (structure and every entry's CRC-32) before LibTorch parses
@@ -28,13 +28,13 @@
 #include <torch/types.h>
 
 #include <cstdint>
-#include <limits>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "digits/error.h"
 #include "digits/model.h"
+#include "digits/run_state.h"
 
 namespace torch::optim {
 class Optimizer;
@@ -44,28 +44,17 @@ namespace digits {
 
 inline constexpr int64_t kCheckpointFormatVersion = 1;
 
-// Input normalisation the network was trained with: (pixel / 255 - mean) / std.
-struct Normalization {
-  double mean = 0.0;
-  double std = 1.0;
-};
-
 struct Checkpoint {
   int64_t format_version = kCheckpointFormatVersion;
   std::string torch_version;  // filled in on save
   ModelConfig model;
   Normalization normalization;
 
-  int64_t epoch = 0;
-  int64_t batch_in_epoch = 0;
-  int64_t global_step = 0;
-  double best_val_acc = std::numeric_limits<double>::quiet_NaN();
-  double last_val_acc = std::numeric_limits<double>::quiet_NaN();
-  double epoch_loss_sum = 0.0;
-  int64_t epoch_samples = 0;
-  int64_t data_rows = 0;
-  uint64_t data_fingerprint = 0;
-  std::map<std::string, std::string> train_options;  // stored under "train."
+  RunProgress progress;  // how far the run that wrote it got
+  DataIdentity data;     // what that run trained on
+  // The run's options as stored under "train." (options.h encode_options; decode_options
+  // reads them back, checked). Loading checks them.
+  std::map<std::string, std::string> train_options;
   // uint8; undefined when not saved, or when this LibTorch cannot use it (resume is then not
   // bit-exact).
   torch::Tensor rng_state;

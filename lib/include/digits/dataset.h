@@ -30,6 +30,17 @@ struct Dataset {
   CsvFormat format() const { return has_labels() ? CsvFormat::kTrain : CsvFormat::kTest; }
 };
 
+// The words of every "this file has no labels" error, after the file's name.
+inline constexpr const char* kNeedsLabels =
+    "is in Kaggle test format (pixel0,...,pixel783, no labels); this needs train format "
+    "(label,pixel0,...,pixel783)";
+
+// Ok when `data` has labels; else the Error "NAME: is in Kaggle test format ...".
+inline Status require_labels(const Dataset& data, const std::string& name) {
+  if (data.has_labels()) return {};
+  return Error{name + ": " + kNeedsLabels};
+}
+
 struct CsvOptions {
   int64_t limit = -1;  // read at most this many rows; -1 reads them all
 };

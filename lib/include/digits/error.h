@@ -51,3 +51,12 @@ class [[nodiscard]] Status {
 };
 
 }  // namespace digits
+
+// Returns the Error of `expr` (a Status or a Result) from the enclosing function, which returns
+// a Status or a Result; goes on when `expr` succeeded.
+#define DIGITS_RETURN_IF_ERROR(expr)             \
+  do {                                           \
+    if (auto digits_st_ = (expr); !digits_st_) { \
+      return digits_st_.error();                 \
+    }                                            \
+  } while (false)

@@ -1,6 +1,5 @@
 // Scoring predictions against labels: the confusion matrix, accuracy, per-class precision and
-// recall, the tables digit-predict prints, and which rows to score: the validation rows a
-// training run held out (the same stratified split the trainer made, see trainer.h).
+// recall, and the tables digit-predict prints. Which rows to score: holdout.h.
 #pragma once
 
 #include <torch/types.h>
@@ -8,11 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "digits/checkpoint.h"
-#include "digits/dataset.h"
-#include "digits/error.h"
 #include "digits/image.h"
 
 namespace digits {
@@ -49,35 +44,5 @@ std::string format_class_table(const ConfusionMatrix& m);
 // The 10x10 matrix as an aligned table: one row per true label, one column per prediction,
 // each count right-aligned to the widest one.
 std::string format_confusion_matrix(const ConfusionMatrix& m);
-
-// Which rows of a labelled file a training run held out: its data was the first `limit` rows
-// (all when -1), split by stratified_split(labels, val_fraction, seed).
-struct Holdout {
-  double val_fraction = 0.1;
-  uint64_t seed = 1;
-  int64_t limit = -1;
-
-  bool operator==(const Holdout& o) const {
-    return val_fraction == o.val_fraction && seed == o.seed && limit == o.limit;
-  }
-  bool operator!=(const Holdout& o) const { return !(*this == o); }
-};
-
-// The hold-out of the run that wrote `checkpoint` (its stored options, --split-seed included).
-// An Error when the options cannot be read or the run held nothing out.
-Result<Holdout> holdout_of(const Checkpoint& checkpoint);
-
-// The one hold-out all `members` share (each an ensemble member loaded from paths[i]); an Error
-// naming the member that held out other rows (train members with the same --split-seed).
-Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
-                               const std::vector<std::string>& paths);
-
-// Whether `data` (loaded with the hold-out's limit) is exactly the data `checkpoint` was
-// trained on, by row count and digest; otherwise its held-out rows are not defined there.
-Status check_training_data(const Checkpoint& checkpoint, const std::string& checkpoint_path,
-                           const Dataset& data, const std::string& data_name);
-
-// Indices (int64, ascending) of the held-out rows of labelled `data`.
-torch::Tensor holdout_rows(const Dataset& data, const Holdout& holdout);
 
 }  // namespace digits

@@ -44,6 +44,11 @@ struct ModelConfig {
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };
 
+// "bncnn width 32", "seed": how every program names a model to its user.
+inline std::string describe(const ModelConfig& m) {
+  return m.arch == "seed" ? m.arch : m.arch + " width " + std::to_string(m.width);
+}
+
 // A network as inference computes it: convolutions, each followed by ReLU (after a 2x2 max-pool
 // where `pool`), then one linear layer on the flattened result. Batch norm is folded into the
 // convolution before it and dropout is gone, so it gives the eval-mode logits up to float rounding.

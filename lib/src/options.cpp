@@ -1,0 +1,401 @@
+#include "digits/options.h"
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+
+#include "codec.h"
+
+namespace digits {
+
+const std::vector<Named<Optimizer>>& names(Optimizer) {
+  static const std::vector<Named<Optimizer>> n = {
+      {Optimizer::kSgd, "sgd", "SGD with Nesterov momentum"},
+      {Optimizer::kAdam, "adam", "Adam"},
+      {Optimizer::kAdamW, "adamw", "AdamW (decoupled weight decay)"},
+  };
+  return n;
+}
+
+const std::vector<Named<Schedule>>& names(Schedule) {
+  static const std::vector<Named<Schedule>> n = {
+      {Schedule::kOneCycle, "onecycle", "warm-up then cosine down"},
+      {Schedule::kCosine, "cosine", "cosine from the peak to 0"},
+      {Schedule::kConstant, "constant", "the peak throughout"},
+  };
+  return n;
+}
+
+namespace {
+
+using detail::format_real;
+using detail::parse_number;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// As CLI11 prints a number in --help (an ostream's defaults).
+template <class T>
+std::string display(T v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// A closed or half-open interval of allowed values, plus one "unset" value outside it.
+struct Range {
+  double lo = -kInf, hi = kInf;
+  bool lo_open = false;
+  std::optional<double> unset;  // e.g. -1 for "all rows"
+
+  bool contains(double v) const {
+    if (unset && v == *unset) return true;
+    return (lo_open ? v > lo : v >= lo) && v <= hi;
+  }
+  // CLI11's wording, so that --help reads as it always has.
+  std::string help(const std::string& type) const {
+    if (hi == kInf && lo == 0) return lo_open ? "POSITIVE" : "NONNEGATIVE";
+    if (hi == kInf && lo == -kInf) return "";
+    if (type == "FLOAT") return type + " in [" + display(lo) + " - " + display(hi) + "]";
+    return type + " in [" + display(static_cast<int64_t>(lo)) + " - " +
+           display(static_cast<int64_t>(hi)) + "]";
+  }
+  std::string sentence(bool integer) const {
+    auto num = [&](double v) {
+      return integer ? std::to_string(static_cast<int64_t>(v)) : format_real(v);
+    };
+    std::string s;
+    if (hi == kInf) {
+      s = lo_open ? (lo == 0 ? "positive" : "> " + num(lo)) : ">= " + num(lo);
+    } else {
+      s = "in " + std::string(lo_open ? "(" : "[") + num(lo) + ", " + num(hi) + "]";
+    }
+    if (unset) s += " (or " + num(*unset) + ")";
+    return s;
+  }
+};
+
+Range positive() { return {0, kInf, true, {}}; }
+Range at_least(double lo) { return {lo, kInf, false, {}}; }
+Range between(double lo, double hi) { return {lo, hi, false, {}}; }
+Range any() { return {}; }
+
+Error bad_value(const std::string& name, const std::string& text, const std::string& why) {
+  return Error{"--" + name + " " + text + ": " + why};
+}
+
+Status one_value(const std::string& name, const std::vector<std::string>& values) {
+  if (values.size() != 1) return Error{"--" + name + " takes one value"};
+  return {};
+}
+
+// A number field: Ref maps a TrainConfig& to the field (int64_t, uint64_t or double).
+template <class Ref>
+OptionSpec number(std::string name, std::string help, Ref ref, Range range,
+                  bool show_default = true) {
+  using T = std::remove_reference_t<decltype(ref(std::declval<TrainConfig&>()))>;
+  constexpr bool kInteger = std::is_integral_v<T>;
+  OptionSpec o;
+  o.type = std::is_floating_point_v<T> ? "FLOAT" : std::is_signed_v<T> ? "INT" : "UINT";
+  o.allowed = range.help(o.type);
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.show_default = show_default;
+  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
+    const T v = ref(const_cast<TrainConfig&>(c));
+    if constexpr (kInteger)
+      return {std::to_string(v)};
+    else
+      return {format_real(v)};
+  };
+  o.set = [ref, range, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
+    if (auto st = one_value(n, values); !st) return st;
+    const auto v = parse_number<T>(values[0]);
+    if (!v) {
+      return Status(bad_value(n, values[0], kInteger ? "not an integer" : "not a finite number"));
+    }
+    if (!range.contains(static_cast<double>(*v))) {
+      return Status(bad_value(n, values[0], "must be " + range.sentence(kInteger)));
+    }
+    ref(c) = *v;
+    return Status();
+  };
+  return o;
+}
+
+// An enum field with a names() table.
+template <class Ref>
+OptionSpec choice(std::string name, std::string help, Ref ref) {
+  using E = std::remove_reference_t<decltype(ref(std::declval<TrainConfig&>()))>;
+  OptionSpec o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.type = "TEXT";
+  for (const auto& n : names(E{})) o.choices.emplace_back(n.name);
+  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
+    return {std::string(name_of(ref(const_cast<TrainConfig&>(c))))};
+  };
+  o.set = [ref, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
+    if (auto st = one_value(n, values); !st) return st;
+    const auto v = parse_name<E>(values[0]);
+    if (!v) return Status(bad_value(n, values[0], "unknown " + n + "; use " + name_list<E>()));
+    ref(c) = *v;
+    return Status();
+  };
+  return o;
+}
+
+// A text field; `check` (may be null) vets the value.
+template <class Ref>
+OptionSpec text(std::string name, std::string help, Ref ref, OptionRole role,
+                std::vector<std::string> choices = {}) {
+  OptionSpec o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.type = "TEXT";
+  o.role = role;
+  o.choices = std::move(choices);
+  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
+    return {ref(const_cast<TrainConfig&>(c))};
+  };
+  o.set = [ref, n = o.name, allowed = o.choices](TrainConfig& c,
+                                                 const std::vector<std::string>& values) {
+    if (auto st = one_value(n, values); !st) return st;
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), values[0]) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return Status(bad_value(n, values[0], "unknown " + n + "; use one of " + list));
+    }
+    ref(c) = values[0];
+    return Status();
+  };
+  return o;
+}
+
+template <class Ref>
+OptionSpec flag(std::string name, std::string help, Ref ref) {
+  OptionSpec o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.kind = OptionSpec::Kind::kFlag;
+  o.show_default = false;
+  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
+    return {ref(const_cast<TrainConfig&>(c)) ? "1" : "0"};
+  };
+  o.set = [ref, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
+    if (auto st = one_value(n, values); !st) return st;
+    if (values[0] != "0" && values[0] != "1") return Status(bad_value(n, values[0], "not 0 or 1"));
+    ref(c) = values[0] == "1";
+    return Status();
+  };
+  return o;
+}
+
+std::vector<std::string> arch_names() {
+  std::vector<std::string> v;
+  for (const auto& a : architectures()) v.push_back(a.name);
+  return v;
+}
+
+std::string arch_help() {
+  std::string s = "Architecture:";
+  for (const auto& a : architectures()) s += "\n    " + a.name + ": " + a.description;
+  return s;
+}
+
+std::vector<OptionSpec> make_table() {
+  using R = TrainConfig&;
+  std::vector<OptionSpec> t;
+  {
+    OptionSpec data;
+    data.name = "data";
+    data.help =
+        "Training CSV; repeat to join several files. Default: the first of data/train.csv, "
+        "data/train.csv.gz, data/mnist-default.csv (or the checkpoint's, with --resume)";
+    data.type = "TEXT";
+    data.kind = OptionSpec::Kind::kList;
+    data.role = OptionRole::kData;
+    data.show_default = false;
+    data.get = [](const TrainConfig& c) { return c.data_paths; };
+    data.set = [](TrainConfig& c, const std::vector<std::string>& values) {
+      c.data_paths = values;
+      return Status();
+    };
+    t.push_back(std::move(data));
+  }
+  t.push_back(number(
+      "epochs", "Total epochs of the run; the LR schedule is built on it",
+      [](R c) -> int64_t& { return c.epochs; }, positive()));
+  t.push_back(text(
+      "checkpoint-dir",
+      "Where checkpoints and metrics.csv go (with --resume: the checkpoint's folder)",
+      [](R c) -> std::string& { return c.checkpoint_dir; }, OptionRole::kSession));
+  t.push_back(text(
+      "model", arch_help(), [](R c) -> std::string& { return c.model.arch; }, OptionRole::kIdentity,
+      arch_names()));
+  t.push_back(number(
+      "width", "bncnn, bnpool: channels of the first block (then 2x and 4x)",
+      [](R c) -> int64_t& { return c.model.width; }, between(1, 1024)));
+  t.push_back(number(
+      "dropout", "bncnn, bnpool: dropout probability",
+      [](R c) -> double& { return c.model.dropout; }, between(0, 0.95)));
+  t.push_back(number(
+      "batch-size", "Images per training step", [](R c) -> int64_t& { return c.batch_size; },
+      between(2, 1 << 20)));
+  t.push_back(number(
+      "lr", "Peak learning rate", [](R c) -> double& { return c.lr; }, positive()));
+  t.push_back(choice("optimizer", "sgd (momentum, Nesterov), adam or adamw",
+                     [](R c) -> Optimizer& { return c.optimizer; }));
+  t.push_back(number(
+      "momentum", "sgd: momentum", [](R c) -> double& { return c.momentum; }, between(0, 0.999)));
+  t.push_back(choice("schedule",
+                     "LR schedule: onecycle (warm-up then cosine down), cosine, or constant",
+                     [](R c) -> Schedule& { return c.schedule; }));
+  t.push_back(number(
+      "weight-decay", "Weight decay", [](R c) -> double& { return c.weight_decay; },
+      between(0, 1)));
+  t.push_back(number(
+      "label-smoothing",
+      "Training targets: 1 - e on the label, e / 10 on every class (0: plain "
+      "cross-entropy)",
+      [](R c) -> double& { return c.label_smoothing; }, between(0, 0.5)));
+  // Beyond 10 Beta(alpha, alpha) is a spike at 0.5: every image half another, none of mixup's
+  // usual mostly-one-image blends.
+  t.push_back(number(
+      "mixup",
+      "Mixup: blend each training batch with a shuffled copy of itself, weights "
+      "drawn from Beta(a, a), and train towards both labels alike (0: off; 0.2 is "
+      "usual)",
+      [](R c) -> double& { return c.mixup; }, between(0, 10)));
+  t.push_back(number(
+      "val-fraction", "Share of rows held out (stratified, seeded) for validation",
+      [](R c) -> double& { return c.val_fraction; }, between(0, 0.9)));
+  t.push_back(number(
+      "seed", "Seed of the split, initial weights, batch order and augmentation",
+      [](R c) -> uint64_t& { return c.seed; }, any()));
+  Range split = at_least(0);
+  split.unset = -1;
+  t.push_back(number(
+      "split-seed",
+      "Seed of the validation split only (default: --seed); give ensemble "
+      "members different --seed and the same --split-seed",
+      [](R c) -> int64_t& { return c.validation_seed; }, split, false));
+  Range limit = positive();
+  limit.unset = -1;
+  t.push_back(number(
+      "limit", "Use only the first N rows of the data", [](R c) -> int64_t& { return c.limit; },
+      limit, false));
+  t.push_back(flag("augment",
+                   "Random rotation, scale and shift (and --elastic) of each training image "
+                   "(default: on)",
+                   [](R c) -> bool& { return c.augment.enabled; }));
+  t.push_back(number(
+      "rotation", "Augmentation: largest rotation, degrees",
+      [](R c) -> double& { return c.augment.rotation_deg; }, between(0, 90)));
+  t.push_back(number(
+      "scale", "Augmentation: largest relative change of size",
+      [](R c) -> double& { return c.augment.scale; }, between(0, 0.5)));
+  t.push_back(number(
+      "shift", "Augmentation: largest shift, pixels",
+      [](R c) -> double& { return c.augment.shift_px; }, between(0, 8)));
+  t.push_back(number(
+      "elastic",
+      "Augmentation: elastic distortion, the root-mean-square displacement of a "
+      "pixel in pixels (0: off)",
+      [](R c) -> double& { return c.augment.elastic_px; }, between(0, 8)));
+  t.push_back(number(
+      "elastic-sigma", "Augmentation: smoothness of the elastic distortion, pixels",
+      [](R c) -> double& { return c.augment.elastic_sigma; }, between(0.5, 10)));
+  t.push_back(text(
+      "device", "cpu, cuda or cuda:N", [](R c) -> std::string& { return c.device; },
+      OptionRole::kSession));
+  return t;
+}
+
+bool stored(const OptionSpec& o) { return o.role != OptionRole::kSession; }
+
+}  // namespace
+
+const std::vector<OptionSpec>& train_options() {
+  static const std::vector<OptionSpec> table = make_table();
+  return table;
+}
+
+const OptionSpec* find_train_option(const std::string& name) {
+  for (const auto& o : train_options()) {
+    if (o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+Status check_options(const TrainConfig& config) {
+  if (config.data_paths.empty()) return Error{"no training data given (--data PATH)"};
+  TrainConfig scratch;
+  for (const auto& o : train_options()) {
+    if (o.kind == OptionSpec::Kind::kList) continue;
+    if (auto st = o.set(scratch, o.get(config)); !st) return st;
+  }
+  return {};
+}
+
+std::map<std::string, std::string> encode_options(const TrainConfig& config) {
+  std::map<std::string, std::string> out;
+  for (const auto& o : train_options()) {
+    if (!stored(o)) continue;
+    const auto values = o.get(config);
+    if (o.kind == OptionSpec::Kind::kList) {
+      for (size_t i = 0; i < values.size(); ++i) out[o.name + "." + std::to_string(i)] = values[i];
+    } else {
+      out[o.name] = values.at(0);
+    }
+  }
+  return out;
+}
+
+Result<TrainConfig> decode_options(const std::map<std::string, std::string>& in) {
+  TrainConfig c;
+  size_t used = 0;
+  for (const auto& o : train_options()) {
+    if (!stored(o)) continue;
+    std::vector<std::string> values;
+    if (o.kind == OptionSpec::Kind::kList) {
+      for (size_t i = 0; in.count(o.name + "." + std::to_string(i)); ++i) {
+        values.push_back(in.at(o.name + "." + std::to_string(i)));
+      }
+    } else if (auto it = in.find(o.name); it != in.end()) {
+      values.push_back(it->second);
+    }
+    used += values.size();
+    if (values.empty() && o.kind != OptionSpec::Kind::kList) continue;  // older: the default
+    if (auto st = o.set(c, values); !st) {
+      return Error{"stored training option " + st.error().message.substr(2)};
+    }
+  }
+  if (used != in.size()) {
+    const auto known = encode_options(c);
+    for (const auto& [key, value] : in) {
+      if (!known.count(key)) return Error{"unknown stored training option '" + key + "'"};
+    }
+  }
+  return c;
+}
+
+std::string option_differences(const TrainConfig& there, const TrainConfig& here) {
+  std::string diffs;
+  for (const auto& o : train_options()) {
+    if (o.role != OptionRole::kIdentity) continue;
+    const auto a = o.get(there), b = o.get(here);
+    if (a == b) continue;
+    diffs +=
+        (diffs.empty() ? "--" : ", --") + o.name + " " + a.at(0) + " there, " + b.at(0) + " here";
+  }
+  return diffs;
+}
+
+std::map<std::string, std::string> TrainConfig::to_options() const { return encode_options(*this); }
+
+Result<TrainConfig> TrainConfig::from_options(const std::map<std::string, std::string>& options) {
+  return decode_options(options);
+}
+
+}  // namespace digits
