@@ -1,54 +1,79 @@
-// digit-draw: draw a digit with the mouse and watch the network read it, live. The window and
-// its input are in draw_app.cpp; the canvas, the preparation, the prediction state, the keys and
-// replay scripts are in the library.
-#include <string>
+// digit-draw: draw a digit with the mouse and watch the network read it, live. Set-up, then a
+// loop of: wait for input, handle it, predict, draw the frame from the state; then clean-up (the
+// destructors, in reverse order). The state and its commands are in app.h, SDL events and
+// replay scripts in input.h, drawing in view.h (sizes and colours in theme.h), SDL itself in
+// platform.h; the canvas, the preparation, the prediction, the keys and replay scripts are in the
+// digits_draw library.
+#include <cstdio>
+#include <iostream>
 
+#include "app.h"
 #include "cli.h"
-#include "draw_app.h"
+#include "digits/runtime.h"
+#include "input.h"
+#include "options.h"
+#include "platform.h"
+#include "theme.h"
+#include "view.h"
+
+namespace {
+
+using namespace digits::draw;
+
+int run(const DrawOptions& options) {
+  // Before main(): the dynamic loader and LibTorch's static initialisers.
+  if (options.timings) std::fprintf(stderr, "main_ms=%.0f\n", process_age_ms());
+  digits::configure_runtime(options.threads);
+
+  Platform platform(kTheme);
+  if (auto code = platform.init(options.scale, options.font)) return *code;
+  App app(options);
+  View view(platform, kTheme);
+  Input input(app, view, platform);
+  if (!options.replay.empty()) {
+    if (auto code = input.load_replay(options.replay)) return *code;
+  }
+  if (auto code = platform.open_window()) return *code;
+  app.fit_canvas(view.relayout());
+  const auto draw_frame = [&] {
+    view.render(app.state());
+    platform.present();
+    app.drawn();
+  };
+
+  // The first frame before the checkpoint loads, so that the window appears at once.
+  app.show_loading();
+  draw_frame();
+  if (options.timings) std::fprintf(stderr, "first_frame_ms=%.0f\n", process_age_ms());
+  app.load_first_checkpoint();
+  if (options.timings) std::fprintf(stderr, "model_ready_ms=%.0f\n", process_age_ms());
+
+  bool replay_done = !input.has_replay();
+  while (!app.quitting()) {
+    // Sleeps until an event, the next check of the checkpoint file, a message to clear or the
+    // end of a replay wait: no spinning when idle.
+    input.wait(app.next_wake());
+    app.tick();
+    input.step_replay();
+    if (app.predict()) app.touch();
+    if (app.dirty()) draw_frame();
+    if (!replay_done && input.replay_finished()) {
+      replay_done = true;
+      if (options.print_prediction) std::cout << app.prediction_line() << std::endl;
+      if (!options.screenshot.empty()) {
+        view.render(app.state());
+        if (!platform.save_screenshot(options.screenshot)) return digits::cli::kExitFailure;
+      }
+      if (options.exit_after_replay) break;
+    }
+  }
+  return app.finish();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  digits::draw::DrawOptions o;
-  CLI::App app{
-      "Draw a digit with the mouse and watch the network read it, live.\n"
-      "Left button draws, right button erases; H or F1 shows every key. Each change of the\n"
-      "drawing is prepared as MNIST digits were (cropped, fitted to 20x20, centred by mass in\n"
-      "28x28) and predicted. Ctrl+0..9 saves the drawing with that label to the teach file,\n"
-      "for digit-train --data data/train.csv --data data/my-digits.csv. The checkpoint is\n"
-      "reloaded when its file changes (a training run writing best.pt); drop a .pt file on\n"
-      "the window to load it.\n"
-      "Without a screen: SDL_VIDEODRIVER=dummy digit-draw --replay FILE --exit-after-replay\n"
-      "--print-prediction --screenshot shot.png (replay format: docs/draw.md).",
-      "digit-draw"};
-  app.add_option("--checkpoint", o.checkpoint,
-                 "checkpoint to use (default: the newer of checkpoints/best.pt and "
-                 "checkpoints/pretrained.pt)");
-  app.add_option("--replay", o.replay,
-                 "play input events from FILE: down X Y, move X Y, up, rdown X Y, rup, key NAME, "
-                 "wait MS, print, drop FILE (X, Y fractions 0..1 of the canvas)")
-      ->check(CLI::ExistingFile);
-  app.add_flag("--print-prediction", o.print_prediction,
-               "after the replay print 'prediction=D confidence=P' (P a fraction) on stdout");
-  app.add_option("--screenshot", o.screenshot,
-                 "after the replay save the window to FILE (.bmp, or .png)");
-  app.add_flag("--exit-after-replay", o.exit_after_replay, "quit when the replay script ends");
-  app.add_option("--font", o.font, "TrueType font for all text")->capture_default_str();
-  app.add_option("--teach-file", o.teach_file, "CSV that Ctrl+0..9 appends labelled drawings to")
-      ->capture_default_str();
-  app.add_option("--scale", o.scale,
-                 "UI scale (0: from the display: HiDPI pixel density, DPI, or GDK_SCALE)")
-      ->check(CLI::Range(0.0, 4.0))
-      ->capture_default_str();
-  app.add_option("--threads", o.threads,
-                 "LibTorch threads for prediction (one image: 1 is fastest here)")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  app.add_flag("--timings", o.timings,
-               "print start-up time and the median prediction latency on stderr");
-  if (auto code = digits::cli::parse(app, argc, argv)) return *code;
-  if ((o.print_prediction || !o.screenshot.empty() || o.exit_after_replay) && o.replay.empty()) {
-    return digits::cli::fail("digit-draw",
-                             "--print-prediction, --screenshot and --exit-after-replay need "
-                             "--replay FILE");
-  }
-  return digits::draw::run_draw_app(o);
+  DrawOptions options;
+  if (auto code = parse_options(argc, argv, &options)) return *code;
+  return run(options);
 }

@@ -1,12 +1,12 @@
-// digit-draw's window: SDL2 input and drawing around the library's Canvas and Recognizer. The
-// state worth testing lives in the library (canvas.h, recognizer.h, keys.h, replay.h); this is
-// the thin shell that turns SDL events into calls and the state into pixels.
+// digit-draw's command line.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace digits::draw {
 
+inline constexpr const char* kProgram = "digit-draw";
 inline constexpr const char* kDefaultFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 inline constexpr const char* kDefaultTeachFile = "data/my-digits.csv";
 
@@ -23,9 +23,8 @@ struct DrawOptions {
   bool timings = false;  // start-up and latency figures on stderr
 };
 
-// Runs the app until the window closes (or the replay ends with exit_after_replay). Returns the
-// process exit code: 0, 1 (no display), 2 (bad replay script, font, or with --print-prediction
-// a checkpoint that did not load).
-int run_draw_app(const DrawOptions& options);
+// Parses argv into `options`. Returns an exit code when the program should stop now: 0 after
+// --help, 2 after a usage error (the message is on stderr).
+std::optional<int> parse_options(int argc, char** argv, DrawOptions* options);
 
 }  // namespace digits::draw

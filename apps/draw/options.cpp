@@ -1,0 +1,54 @@
+#include "options.h"
+
+#include "cli.h"
+
+namespace digits::draw {
+
+std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
+  DrawOptions& o = *options;
+  CLI::App app{
+      "Draw a digit with the mouse and watch the network read it, live.\n"
+      "Left button draws, right button erases; H or F1 shows every key. Each change of the\n"
+      "drawing is prepared as MNIST digits were (cropped, fitted to 20x20, centred by mass in\n"
+      "28x28) and predicted. Ctrl+0..9 saves the drawing with that label to the teach file,\n"
+      "for digit-train --data data/train.csv --data data/my-digits.csv. The checkpoint is\n"
+      "reloaded when its file changes (a training run writing best.pt); drop a .pt file on\n"
+      "the window to load it.\n"
+      "Without a screen: SDL_VIDEODRIVER=dummy digit-draw --replay FILE --exit-after-replay\n"
+      "--print-prediction --screenshot shot.png (replay format: docs/draw.md).",
+      kProgram};
+  app.add_option("--checkpoint", o.checkpoint,
+                 "checkpoint to use (default: the newer of checkpoints/best.pt and "
+                 "checkpoints/pretrained.pt)");
+  app.add_option("--replay", o.replay,
+                 "play input events from FILE: down X Y, move X Y, up, rdown X Y, rup, key NAME, "
+                 "wait MS, print, drop FILE (X, Y fractions 0..1 of the canvas)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--print-prediction", o.print_prediction,
+               "after the replay print 'prediction=D confidence=P' (P a fraction) on stdout");
+  app.add_option("--screenshot", o.screenshot,
+                 "after the replay save the window to FILE (.bmp, or .png)");
+  app.add_flag("--exit-after-replay", o.exit_after_replay, "quit when the replay script ends");
+  app.add_option("--font", o.font, "TrueType font for all text")->capture_default_str();
+  app.add_option("--teach-file", o.teach_file, "CSV that Ctrl+0..9 appends labelled drawings to")
+      ->capture_default_str();
+  app.add_option("--scale", o.scale,
+                 "UI scale (0: from the display: HiDPI pixel density, DPI, or GDK_SCALE)")
+      ->check(CLI::Range(0.0, 4.0))
+      ->capture_default_str();
+  app.add_option("--threads", o.threads,
+                 "LibTorch threads for prediction (one image: 1 is fastest here)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_flag("--timings", o.timings,
+               "print start-up time and the median prediction latency on stderr");
+  if (auto code = cli::parse(app, argc, argv)) return *code;
+  if ((o.print_prediction || !o.screenshot.empty() || o.exit_after_replay) && o.replay.empty()) {
+    return cli::fail(kProgram,
+                     "--print-prediction, --screenshot and --exit-after-replay need "
+                     "--replay FILE");
+  }
+  return std::nullopt;
+}
+
+}  // namespace digits::draw

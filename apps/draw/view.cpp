@@ -1,0 +1,284 @@
+#include "view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace digits::draw {
+
+namespace {
+
+std::string percent(double fraction, int decimals = 1) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f%%", decimals, fraction * 100.0);
+  return buf;
+}
+
+}  // namespace
+
+CanvasPoint Layout::to_canvas(int window_x, int window_y) const {
+  const double x = window_x * pixel_ratio, y = window_y * pixel_ratio;
+  return {static_cast<float>((x - canvas.x) / canvas.w),
+          static_cast<float>((y - canvas.y) / canvas.h)};
+}
+
+SDL_Point Layout::to_window(CanvasPoint p) const {
+  return {static_cast<int>(std::lround((canvas.x + p.x * canvas.w) / pixel_ratio)),
+          static_cast<int>(std::lround((canvas.y + p.y * canvas.h) / pixel_ratio))};
+}
+
+bool Layout::in_clear_button(int window_x, int window_y) const {
+  const SDL_Point p{static_cast<int>(window_x * pixel_ratio),
+                    static_cast<int>(window_y * pixel_ratio)};
+  return SDL_PointInRect(&p, &clear_button) == SDL_TRUE;
+}
+
+// Everything is laid out in renderer pixels: the scale is the UI scale (HiDPI pixel density, or
+// the display's DPI when the system does not scale windows, or --scale).
+Layout layout_window(const Theme& theme, double scale, const WindowSize& size) {
+  Layout l;
+  l.scale = scale;
+  l.pixel_ratio = size.points_w > 0 ? static_cast<double>(size.pixels_w) / size.points_w : 1.0;
+  const int pw = size.pixels_w, ph = size.pixels_h;
+  const int m = l.px(theme.margin), panel = l.px(theme.panel_width);
+  const int side = std::max(8, std::min(ph - 2 * m, pw - panel - 3 * m));
+  l.canvas = {m, (ph - side) / 2, side, side};
+  l.panel = {2 * m + side, m, pw - 3 * m - side, ph - 2 * m};
+  l.clear_button = {l.panel.x, l.panel.y + l.panel.h - l.px(theme.button_bottom),
+                    l.px(theme.button_width), l.px(theme.button_height)};
+  return l;
+}
+
+int64_t View::relayout() {
+  layout_ = layout_window(theme_, platform_.scale(), platform_.window_size());
+  return std::min<int64_t>(layout_.canvas.w, theme_.max_canvas_side);
+}
+
+void View::reset_textures() {
+  canvas_texture_.reset();
+  model_texture_.reset();
+}
+
+void View::render(const AppState& state) {
+  set_colour(theme_.background);
+  SDL_RenderClear(platform_.renderer());
+  draw_canvas(state);
+  draw_panel(state);
+  if (state.help) draw_help(state);
+  draw_message(state);
+}
+
+void View::set_colour(SDL_Color c) {
+  SDL_SetRenderDrawColor(platform_.renderer(), c.r, c.g, c.b, c.a);
+}
+
+void View::fill(const SDL_Rect& r, SDL_Color c) {
+  set_colour(c);
+  SDL_RenderFillRect(platform_.renderer(), &r);
+}
+
+void View::text(TTF_Font* font, const std::string& s, int x, int y, SDL_Color color, Align align,
+                int wrap) {
+  if (s.empty()) return;
+  Surface surface(wrap > 0 ? TTF_RenderUTF8_Blended_Wrapped(font, s.c_str(), color, wrap)
+                           : TTF_RenderUTF8_Blended(font, s.c_str(), color));
+  if (!surface) return;
+  Texture t(SDL_CreateTextureFromSurface(platform_.renderer(), surface.get()));
+  SDL_Rect r{x, y, surface->w, surface->h};
+  if (align == Align::kRight) r.x -= surface->w;
+  if (align == Align::kCentre) r.x -= surface->w / 2;
+  surface.reset();
+  if (t) SDL_RenderCopy(platform_.renderer(), t.get(), nullptr, &r);
+}
+
+void View::draw_canvas(const AppState& state) {
+  SDL_Renderer* renderer = platform_.renderer();
+  const Canvas& canvas = state.canvas;
+  const SDL_Rect& area = layout_.canvas;
+  const int side = static_cast<int>(canvas.side());
+  if (!canvas_texture_ || texture_side_ != side) {
+    canvas_texture_.reset(SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888,
+                                            SDL_TEXTUREACCESS_STREAMING, side, side));
+    SDL_SetTextureScaleMode(canvas_texture_.get(), SDL_ScaleModeLinear);
+    texture_side_ = side;
+    texture_version_ = ~0ULL;
+  }
+  if (texture_version_ != canvas.version() && canvas_texture_) {
+    void* pixels = nullptr;
+    int pitch = 0;
+    if (SDL_LockTexture(canvas_texture_.get(), nullptr, &pixels, &pitch) == 0) {
+      const uint8_t* grey = canvas.pixels().data();
+      for (int y = 0; y < side; ++y) {
+        auto* row = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(pixels) + y * pitch);
+        for (int x = 0; x < side; ++x) {
+          const uint32_t v = grey[y * side + x];
+          row[x] = 0xFF000000u | v << 16 | v << 8 | v;
+        }
+      }
+      SDL_UnlockTexture(canvas_texture_.get());
+      texture_version_ = canvas.version();
+    }
+  }
+  SDL_RenderCopy(renderer, canvas_texture_.get(), nullptr, &area);
+
+  if (state.model_view && state.recognizer.prediction()) draw_model_input(state);
+  if (state.grid) {
+    set_colour(theme_.grid_line);
+    for (int i = 1; i < kImageSide; ++i) {
+      const int x = area.x + i * area.w / kImageSide;
+      const int y = area.y + i * area.h / kImageSide;
+      SDL_RenderDrawLine(renderer, x, area.y, x, area.y + area.h - 1);
+      SDL_RenderDrawLine(renderer, area.x, y, area.x + area.w - 1, y);
+    }
+  }
+  if (state.hover && !state.help) {
+    // The brush's outline under the pointer.
+    const double r = canvas.brush_pixels() * area.w / canvas.side();
+    const double cx = area.x + state.hover->x * area.w;
+    const double cy = area.y + state.hover->y * area.h;
+    std::vector<SDL_Point> ring;
+    const int n = theme_.ring_segments;
+    for (int k = 0; k <= n; ++k) {
+      const double a = k * 2 * M_PI / n;
+      ring.push_back(
+          {static_cast<int>(cx + r * std::cos(a)), static_cast<int>(cy + r * std::sin(a))});
+    }
+    set_colour(theme_.brush_ring);
+    SDL_RenderDrawLines(renderer, ring.data(), static_cast<int>(ring.size()));
+  }
+  if (!canvas.has_ink() && state.model_error.empty() && !state.help) {
+    text(platform_.fonts().text.get(), "draw a digit here", area.x + area.w / 2,
+         area.y + area.h / 2 - px(theme_.hint_raise), theme_.dim_text, Align::kCentre);
+  }
+  if (!state.model_error.empty()) {
+    const int inset = theme_.error_box_inset, pad = theme_.error_box_padding;
+    const SDL_Rect box{area.x + px(inset), area.y + area.h / 2 - px(theme_.error_box_height / 2),
+                       area.w - px(2 * inset), px(theme_.error_box_height)};
+    fill(box, theme_.error_box);
+    text(platform_.fonts().text.get(), state.model_error, box.x + px(pad), box.y + px(pad),
+         theme_.error_text, Align::kLeft, box.w - px(2 * pad));
+  }
+}
+
+// The 28x28 input over the canvas, one cell per input pixel, in blue as the original did.
+void View::draw_model_input(const AppState& state) {
+  if (!model_texture_) {
+    model_texture_.reset(SDL_CreateTexture(platform_.renderer(), SDL_PIXELFORMAT_ARGB8888,
+                                           SDL_TEXTUREACCESS_STREAMING, kImageSide, kImageSide));
+    SDL_SetTextureBlendMode(model_texture_.get(), SDL_BLENDMODE_BLEND);
+    SDL_SetTextureScaleMode(model_texture_.get(), SDL_ScaleModeNearest);
+  }
+  const SDL_Color ink = theme_.model_ink;
+  const uint32_t rgb = static_cast<uint32_t>(ink.r) << 16 | ink.g << 8 | ink.b;
+  std::vector<uint32_t> cells(kPixels);
+  const auto& in = state.recognizer.input();
+  for (int64_t i = 0; i < kPixels; ++i) {
+    const uint32_t a = in[i] * ink.a / 255;
+    cells[i] = a << 24 | rgb;
+  }
+  SDL_UpdateTexture(model_texture_.get(), nullptr, cells.data(), kImageSide * 4);
+  SDL_RenderCopy(platform_.renderer(), model_texture_.get(), nullptr, &layout_.canvas);
+}
+
+void View::draw_panel(const AppState& state) {
+  const Theme& t = theme_;
+  const Fonts& f = platform_.fonts();
+  const Recognizer& recognizer = state.recognizer;
+  const int x = layout_.panel.x, w = layout_.panel.w;
+  int y = layout_.panel.y;
+  const auto& p = recognizer.prediction();
+  // The answer, large, with its confidence.
+  const int answer_x = x + px(t.answer_text_x);
+  if (p) {
+    text(f.big.get(), std::to_string(p->digit), x, y - px(t.answer_raise), t.text);
+    text(f.text.get(), percent(p->confidence), answer_x, y + px(t.confidence_top), t.top_bar);
+    text(f.small.get(), "confidence", answer_x, y + px(t.confidence_label_top), t.dim_text);
+  } else {
+    text(f.big.get(), "-", x + px(t.dash_indent), y - px(t.answer_raise), t.dim_text);
+    text(f.small.get(), recognizer.loaded() ? "draw a digit" : "no model", answer_x,
+         y + px(t.no_answer_label_top), t.dim_text);
+  }
+  y += px(t.answer_height);
+  // One bar per digit.
+  const int row = px(t.bar_row), label_w = px(t.bar_label_width);
+  const int bar_w = w - label_w - px(t.bar_value_width) - px(t.bar_value_gap);
+  for (int d = 0; d < kClasses; ++d) {
+    const double prob = p ? p->probabilities[d] : 0.0;
+    text(f.text.get(), std::to_string(d), x, y, t.text);
+    const SDL_Rect track{x + label_w, y + px(t.bar_top), bar_w, row - px(t.bar_trim)};
+    fill(track, t.bar_track);
+    const int len = static_cast<int>(std::lround(prob * bar_w));
+    if (len > 0) fill({track.x, track.y, len, track.h}, p && d == p->digit ? t.top_bar : t.bar);
+    text(f.small.get(), p ? percent(prob) : "", x + w, y + px(t.bar_value_top), t.dim_text,
+         Align::kRight);
+    y += row;
+  }
+  y += px(t.after_bars);
+  char buf[96];
+  if (p) {
+    std::snprintf(buf, sizeof buf, "prediction %.2f ms", recognizer.latency_ms());
+    text(f.small.get(), buf, x, y, t.dim_text);
+  }
+  y += px(t.latency_height);
+  if (recognizer.loaded()) {
+    const auto& info = recognizer.info();
+    text(f.text.get(), info.name, x, y, t.text);
+    y += px(t.model_name_height);
+    std::snprintf(buf, sizeof buf, "%s, epoch %lld", info.arch.c_str(),
+                  static_cast<long long>(info.epoch));
+    text(f.small.get(), buf, x, y, t.dim_text);
+    y += px(t.small_line_height);
+    text(f.small.get(),
+         std::isnan(info.val_acc) ? std::string("val acc not recorded")
+                                  : "val acc " + percent(info.val_acc, 2),
+         x, y, t.dim_text);
+  } else {
+    text(f.small.get(), "no checkpoint loaded", x, y, t.error_text);
+  }
+  y += px(t.model_info_height);
+  std::snprintf(buf, sizeof buf, "brush %.0f px   [ ]", state.canvas.brush_pixels());
+  text(f.small.get(), buf, x, y, t.dim_text);
+
+  const SDL_Rect& button = layout_.clear_button;
+  fill(button, t.button);
+  text(f.text.get(), "Clear", button.x + button.w / 2, button.y + px(t.button_text_top), t.text,
+       Align::kCentre);
+  text(f.small.get(), "H: help", x + w, button.y + px(t.help_hint_top), t.dim_text, Align::kRight);
+}
+
+void View::draw_help(const AppState& state) {
+  const Theme& t = theme_;
+  const Fonts& f = platform_.fonts();
+  const SDL_Rect& area = layout_.canvas;
+  const SDL_Rect box{area.x + px(t.help_inset), area.y + px(t.help_inset),
+                     area.w - px(2 * t.help_inset), area.h - px(2 * t.help_inset)};
+  fill(box, t.help_box);
+  const int x = box.x + px(t.help_padding);
+  int y = box.y + px(t.help_title_top);
+  text(f.text.get(), "digit-draw keys", x, y, t.text);
+  y += px(t.help_title_height);
+  for (const auto& line : help_lines()) {
+    text(f.small.get(), line.keys, x, y, t.top_bar);
+    text(f.small.get(), line.action, x + px(t.help_keys_width), y, t.text, Align::kLeft,
+         box.w - px(2 * t.help_padding + t.help_keys_width));
+    y += px(t.help_line_height);
+  }
+  y += px(t.help_gap);
+  text(f.small.get(), "Teach rows go to " + state.teach_file, x, y, t.dim_text, Align::kLeft,
+       box.w - px(2 * t.help_padding));
+}
+
+void View::draw_message(const AppState& state) {
+  const Message& m = state.message;
+  if (m.text.empty() || Clock::now() >= m.until) return;
+  const SDL_Rect& area = layout_.canvas;
+  const int h = px(theme_.message_height), pad = px(theme_.message_padding);
+  const SDL_Rect box{area.x, area.y + area.h - h, area.w, h};
+  fill(box, theme_.message_box);
+  text(platform_.fonts().small.get(), m.text, box.x + pad, box.y + px(theme_.message_text_top),
+       m.error ? theme_.error_text : theme_.text, Align::kLeft,
+       box.w - px(2 * theme_.message_padding));
+}
+
+}  // namespace digits::draw

@@ -1,0 +1,72 @@
+// digit-draw's view: where things are in the window (Layout) and drawing them from the app's state:
+// the canvas, the side panel, the help overlay and the message line. One render() serves the
+// screen and screenshots.
+#pragma once
+
+#include <SDL.h>
+
+#include <cstdint>
+#include <string>
+
+#include "app.h"
+#include "digits/canvas.h"
+#include "platform.h"
+#include "theme.h"
+
+namespace digits::draw {
+
+// The window's areas in renderer pixels, and the conversions from window points (as SDL reports
+// the pointer) to them.
+struct Layout {
+  double scale = 1.0;
+  double pixel_ratio = 1.0;  // renderer pixels per window point (HiDPI)
+  SDL_Rect canvas{}, panel{}, clear_button{};
+
+  int px(double points) const { return to_pixels(points, scale); }
+  // Window points to fractions of the canvas (outside it: below 0 or above 1).
+  CanvasPoint to_canvas(int window_x, int window_y) const;
+  // Fractions of the canvas to window points: what SDL would report for the pointer there.
+  SDL_Point to_window(CanvasPoint p) const;
+  bool in_clear_button(int window_x, int window_y) const;
+};
+
+// Lays out a window of `size` at UI scale `scale`.
+Layout layout_window(const Theme& theme, double scale, const WindowSize& size);
+
+class View {
+ public:
+  View(Platform& platform, const Theme& theme) : platform_(platform), theme_(theme) {}
+
+  const Layout& layout() const { return layout_; }
+  // Lays the window out again at its present size and scale; returns the raster side the canvas
+  // should have (its rectangle's, capped at Theme::max_canvas_side).
+  int64_t relayout();
+  // Drops the textures (the renderer lost them); they are made again when next drawn.
+  void reset_textures();
+
+  // Draws the whole window from `state` into the renderer, without presenting it.
+  void render(const AppState& state);
+
+ private:
+  enum class Align { kLeft, kRight, kCentre };
+
+  void draw_canvas(const AppState& state);
+  void draw_model_input(const AppState& state);
+  void draw_panel(const AppState& state);
+  void draw_help(const AppState& state);
+  void draw_message(const AppState& state);
+  void text(TTF_Font* font, const std::string& s, int x, int y, SDL_Color color,
+            Align align = Align::kLeft, int wrap = 0);
+  void fill(const SDL_Rect& r, SDL_Color c);
+  void set_colour(SDL_Color c);
+  int px(double points) const { return layout_.px(points); }
+
+  Platform& platform_;
+  const Theme& theme_;
+  Layout layout_;
+  Texture canvas_texture_, model_texture_;
+  int64_t texture_side_ = 0;
+  uint64_t texture_version_ = ~0ULL;
+};
+
+}  // namespace digits::draw
