@@ -5,8 +5,12 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "digits/checkpoint.h"
 
 namespace digits {
 namespace {
@@ -48,6 +52,173 @@ TEST(Models, BnPoolIsThreeConvolutionsWithBatchNormAndALinearLayer) {
   const auto stack = (*net)->conv_stack();
   ASSERT_EQ(stack.convs.size(), 3u);
   EXPECT_TRUE(stack.convs[0].pool && stack.convs[1].pool && !stack.convs[2].pool);
+}
+
+// What a checkpoint stores of a network, in order: every submodule (Module::save writes each as
+// a nested archive, even one without weights, and Module::load reads each back), then every
+// parameter (the optimizer's state follows their order) and buffer, with its shape and type.
+std::string stored_layout(const DigitNetImpl& net) {
+  std::string s = "\n";
+  auto add = [&s](const char* kind, const std::string& name, const torch::Tensor& t) {
+    s += c10::str(kind, " ", name, " ", t.sizes(), " ", t.scalar_type(), "\n");
+  };
+  for (const auto& m : net.named_modules("", /*include_self=*/false)) {
+    s += "module " + m.key() + "\n";
+  }
+  for (const auto& p : net.named_parameters()) add("parameter", p.key(), p.value());
+  for (const auto& b : net.named_buffers()) add("buffer", b.key(), b.value());
+  return s;
+}
+
+// The layouts every checkpoint written so far has (default width 32): load_checkpoint refuses a
+// file whose names or shapes differ from the architecture's, so a change to any line here makes
+// every existing checkpoint, checkpoints/pretrained.pt among them, unreadable.
+const std::map<std::string, std::string> kStoredLayouts = {
+    {"seed", R"(
+module conv1
+module conv2
+module fc
+parameter conv1.weight [64, 1, 5, 5] Float
+parameter conv1.bias [64] Float
+parameter conv2.weight [32, 64, 5, 5] Float
+parameter conv2.bias [32] Float
+parameter fc.weight [10, 800] Float
+parameter fc.bias [10] Float
+)"},
+    {"bncnn", R"(
+module block1
+module block1.0
+module block1.1
+module block1.2
+module block1.3
+module block1.4
+module block1.5
+module block1.6
+module block1.7
+module block1.8
+module block2
+module block2.0
+module block2.1
+module block2.2
+module block2.3
+module block2.4
+module block2.5
+module block2.6
+module block2.7
+module block2.8
+module block3
+module block3.0
+module block3.1
+module block3.2
+module drop
+module fc
+parameter block1.0.weight [32, 1, 3, 3] Float
+parameter block1.1.weight [32] Float
+parameter block1.1.bias [32] Float
+parameter block1.3.weight [32, 32, 3, 3] Float
+parameter block1.4.weight [32] Float
+parameter block1.4.bias [32] Float
+parameter block1.6.weight [32, 32, 5, 5] Float
+parameter block1.7.weight [32] Float
+parameter block1.7.bias [32] Float
+parameter block2.0.weight [64, 32, 3, 3] Float
+parameter block2.1.weight [64] Float
+parameter block2.1.bias [64] Float
+parameter block2.3.weight [64, 64, 3, 3] Float
+parameter block2.4.weight [64] Float
+parameter block2.4.bias [64] Float
+parameter block2.6.weight [64, 64, 5, 5] Float
+parameter block2.7.weight [64] Float
+parameter block2.7.bias [64] Float
+parameter block3.0.weight [128, 64, 4, 4] Float
+parameter block3.1.weight [128] Float
+parameter block3.1.bias [128] Float
+parameter fc.weight [10, 128] Float
+parameter fc.bias [10] Float
+buffer block1.1.running_mean [32] Float
+buffer block1.1.running_var [32] Float
+buffer block1.1.num_batches_tracked [] Long
+buffer block1.4.running_mean [32] Float
+buffer block1.4.running_var [32] Float
+buffer block1.4.num_batches_tracked [] Long
+buffer block1.7.running_mean [32] Float
+buffer block1.7.running_var [32] Float
+buffer block1.7.num_batches_tracked [] Long
+buffer block2.1.running_mean [64] Float
+buffer block2.1.running_var [64] Float
+buffer block2.1.num_batches_tracked [] Long
+buffer block2.4.running_mean [64] Float
+buffer block2.4.running_var [64] Float
+buffer block2.4.num_batches_tracked [] Long
+buffer block2.7.running_mean [64] Float
+buffer block2.7.running_var [64] Float
+buffer block2.7.num_batches_tracked [] Long
+buffer block3.1.running_mean [128] Float
+buffer block3.1.running_var [128] Float
+buffer block3.1.num_batches_tracked [] Long
+)"},
+    {"bnpool", R"(
+module conv1
+module conv1.0
+module conv1.1
+module conv2
+module conv2.0
+module conv2.1
+module conv3
+module conv3.0
+module conv3.1
+module conv3.2
+module drop
+module fc
+parameter conv1.0.weight [32, 1, 5, 5] Float
+parameter conv1.1.weight [32] Float
+parameter conv1.1.bias [32] Float
+parameter conv2.0.weight [64, 32, 5, 5] Float
+parameter conv2.1.weight [64] Float
+parameter conv2.1.bias [64] Float
+parameter conv3.0.weight [128, 64, 3, 3] Float
+parameter conv3.1.weight [128] Float
+parameter conv3.1.bias [128] Float
+parameter fc.weight [10, 3200] Float
+parameter fc.bias [10] Float
+buffer conv1.1.running_mean [32] Float
+buffer conv1.1.running_var [32] Float
+buffer conv1.1.num_batches_tracked [] Long
+buffer conv2.1.running_mean [64] Float
+buffer conv2.1.running_var [64] Float
+buffer conv2.1.num_batches_tracked [] Long
+buffer conv3.1.running_mean [128] Float
+buffer conv3.1.running_var [128] Float
+buffer conv3.1.num_batches_tracked [] Long
+)"},
+};
+
+TEST(Models, EveryArchitectureStoresTheLayoutOfEarlierCheckpoints) {
+  ASSERT_EQ(architectures().size(), kStoredLayouts.size());
+  for (const auto& arch : architectures()) {
+    ModelConfig config;
+    config.arch = arch.name;
+    auto net = make_model(config);
+    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
+    ASSERT_EQ(kStoredLayouts.count(arch.name), 1u) << arch.name;
+    EXPECT_EQ(stored_layout(**net), kStoredLayouts.at(arch.name)) << arch.name;
+  }
+}
+
+// Files written before the model code last changed: the fuzz corpus's bncnn (width 1), and the
+// shipped model where this checkout has it.
+TEST(Models, CheckpointsWrittenEarlierStillLoad) {
+  const std::filesystem::path root = std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / "..";
+  const auto corpus = load_checkpoint((root / "fuzz/corpus/checkpoint/bncnn-width1.pt").string());
+  ASSERT_TRUE(corpus) << corpus.error().message;
+  EXPECT_EQ(corpus->model.arch, "bncnn");
+  EXPECT_EQ(corpus->model.width, 1);
+  const auto pretrained = root / "checkpoints/pretrained.pt";
+  if (std::filesystem::exists(pretrained)) {
+    const auto c = load_checkpoint(pretrained.string());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(stored_layout(*c->net), kStoredLayouts.at(c->model.arch));
+  }
 }
 
 TEST(Models, WidthScalesTheDefaultNetwork) {
