@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <array>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "digits/checkpoint.h"
+#include "digits/inference.h"
 
 namespace digits {
 namespace {
@@ -243,69 +243,6 @@ TEST(Models, UnknownNamesAndBadHyperParametersAreErrors) {
   EXPECT_FALSE(make_model(zero));
 }
 
-// Gives batch norm statistics and affine weights far from their initial 0/1 (as training does),
-// so that folding them into the convolutions is really exercised.
-void randomize_batch_norm(DigitNetImpl& net) {
-  torch::NoGradGuard no_grad;
-  for (auto& b : net.named_buffers()) {
-    if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.5);
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.3, 3.0);
-  }
-  for (auto& p : net.named_parameters()) {
-    if (p.value().dim() == 1 && p.key().find("fc") == std::string::npos) {
-      p.value().uniform_(0.5, 1.5);
-    }
-  }
-}
-
-TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
-  for (const auto& arch : architectures()) {
-    torch::manual_seed(11);
-    ModelConfig config;
-    config.arch = arch.name;
-    auto net = make_model(config);
-    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
-    randomize_batch_norm(**net);
-    (*net)->eval();
-    const InferenceNet onednn(**net), plain(**net, /*prepack=*/false);
-    for (int64_t batch : {1, 2, 7}) {
-      const auto x = torch::randn({batch, 1, 28, 28});
-      const auto expected = torch::softmax((*net)->forward(x), 1);
-      EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
-          << arch.name << " batch " << batch;
-      EXPECT_TRUE(torch::allclose(torch::softmax(plain.forward(x), 1), expected, 0, 1e-5))
-          << arch.name << " batch " << batch << " (plain path)";
-      c10::InferenceMode guard;  // as the predictor runs it
-      EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
-          << arch.name << " batch " << batch << " (inference mode)";
-    }
-  }
-}
-
-// bnpool max-pools after batch norm. With a negative gamma, pooling the convolution first and
-// scaling after would pick the smallest value, not the largest: folding must keep the order.
-TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
-  torch::manual_seed(15);
-  ModelConfig config;
-  config.arch = "bnpool";
-  auto net = make_model(config);
-  ASSERT_TRUE(net);
-  randomize_batch_norm(**net);
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : (*net)->named_parameters()) {
-      if (p.key().find("weight") != std::string::npos && p.value().dim() == 1) {
-        p.value().uniform_(-1.5, -0.5);  // batch norm's gamma
-      }
-    }
-  }
-  (*net)->eval();
-  const auto x = torch::randn({4, 1, 28, 28});
-  const auto expected = (*net)->forward(x);
-  EXPECT_TRUE(torch::allclose(InferenceNet(**net).forward(x), expected, 1e-4, 1e-4));
-  EXPECT_TRUE(torch::allclose(InferenceNet(**net, false).forward(x), expected, 1e-4, 1e-4));
-}
-
 // The seed model pools with its own kernel (one pass for max-pool and ReLU, a backward that
 // writes each gradient once): its outputs and gradients must be those of LibTorch's functions,
 // ties included (a blank image makes every window of the first map a tie).
@@ -356,46 +293,6 @@ TEST(Models, SeedPoolingGivesTheValuesAndGradientsOfMaxPoolThenRelu) {
         << (i + 1 == grads.size() ? "input" : "parameter " + std::to_string(i))
         << ": largest difference " << (grads[i] - expected_grads[i]).abs().max().item<float>();
   }
-}
-
-// forward_one is oneDNN's primitives where the build has its headers, forward() elsewhere (and
-// without prepacking, as on other devices).
-TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
-  for (const auto& arch : architectures()) {
-    torch::manual_seed(13);
-    ModelConfig config;
-    config.arch = arch.name;
-    auto net = make_model(config);
-    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
-    randomize_batch_norm(**net);
-    (*net)->eval();
-    const InferenceNet frozen(**net), plain(**net, /*prepack=*/false);
-    for (int i = 0; i < 3; ++i) {
-      const auto x = torch::randn({1, 1, 28, 28});
-      const auto expected = (*net)->forward(x).reshape({kClasses});
-      for (const InferenceNet* n : {&frozen, &plain}) {
-        std::array<float, kClasses> logits{};
-        n->forward_one(x.data_ptr<float>(), logits.data());
-        EXPECT_TRUE(
-            torch::allclose(torch::from_blob(logits.data(), {kClasses}), expected, 1e-4, 1e-4))
-            << arch.name << " image " << i << (n == &plain ? " (plain path)" : "") << ": "
-            << expected;
-      }
-    }
-  }
-}
-
-TEST(Models, InferenceNetKeepsTheWeightsItWasMadeWith) {
-  torch::manual_seed(12);
-  auto net = make_model({});
-  ASSERT_TRUE(net);
-  (*net)->eval();
-  const auto x = torch::randn({3, 1, 28, 28});
-  const InferenceNet frozen(**net);
-  const auto before = frozen.forward(x);
-  randomize_batch_norm(**net);
-  EXPECT_TRUE(torch::equal(frozen.forward(x), before));
-  EXPECT_FALSE(torch::allclose(InferenceNet(**net).forward(x), before, 1e-3, 1e-3));
 }
 
 TEST(Models, SameSeedSameInitialWeights) {

@@ -1,37 +1,21 @@
 #include "digits/model.h"
 
-#include <ATen/Context.h>
 #include <torch/nn/functional.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
 #include <torch/torch.h>
 
-#include <algorithm>
-
+#include "channels_last.h"
+#include "digits/inference.h"
 #include "max_pool.h"
-#include "onednn_net.h"
 
 namespace digits {
 
 namespace F = torch::nn::functional;
 
 namespace {
-// Channels-last (NHWC) batches and weights take oneDNN's fast convolution and the vectorised
-// pooling kernels; NCHW took the slower ones (a seed-model step 1.2x, its inference 1.8x faster).
-// A one-channel batch is the same bytes in both layouts, so only its strides need to say so:
-// contiguous(ChannelsLast) would leave them as they are.
-torch::Tensor channels_last(const torch::Tensor& x) {
-  if (x.dim() == 4 && x.size(1) == 1 && x.is_contiguous()) {
-    return x.as_strided(x.sizes(), {x.size(2) * x.size(3), 1, x.size(3), 1});
-  }
-  return x.contiguous(torch::MemoryFormat::ChannelsLast);
-}
-
 DigitNet with_channels_last_weights(DigitNet net) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : net->parameters()) {
-    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  detail::store_channels_last(*net);
   return net;
 }
 }  // namespace
@@ -46,7 +30,7 @@ SeedNetImpl::SeedNetImpl() {
 }
 
 torch::Tensor SeedNetImpl::forward(torch::Tensor x) {
-  x = channels_last(x);
+  x = detail::channels_last(x);
   // ReLU after max-pooling: the two commute, so the values and gradients are the same as
   // ReLU-then-pool. Both in one pass, with a backward that writes each gradient once.
   x = detail::max_pool2x2_relu(conv1(x));  // 64 x 14 x 14
@@ -112,12 +96,7 @@ BnCnnImpl::BnCnnImpl(int64_t width, double dropout) {
 }
 
 torch::Tensor BnCnnImpl::forward(torch::Tensor x) {
-  // LibTorch 1.13 sends a 3x3 convolution of one small image to its reference path (im2col and
-  // the reference BLAS); as a batch of two the image takes oneDNN, 3.3x faster in all.
-  if (x.size(0) == 1 && !is_training()) {
-    return forward(x.expand({2, -1, -1, -1})).narrow(0, 0, 1);
-  }
-  x = channels_last(x);
+  x = detail::channels_last(x);
   x = drop(block1->forward(x));
   x = drop(block2->forward(x));
   x = drop(block3->forward(x).flatten(1));
@@ -133,7 +112,7 @@ BnPoolImpl::BnPoolImpl(int64_t width, double dropout) {
 }
 
 torch::Tensor BnPoolImpl::forward(torch::Tensor x) {
-  x = channels_last(x);
+  x = detail::channels_last(x);
   x = drop(detail::max_pool2x2_relu(conv1->forward(x)));
   x = drop(detail::max_pool2x2_relu(conv2->forward(x)));
   x = drop(conv3->forward(x).flatten(1));
@@ -176,41 +155,6 @@ int64_t parameter_count(const DigitNetImpl& net) {
   int64_t n = 0;
   for (const auto& p : net.parameters()) n += p.numel();
   return n;
-}
-
-InferenceNet::InferenceNet(const DigitNetImpl& net, bool prepack) : stack_(net.conv_stack()) {
-  if (!prepack || !stack_.fc_weight.device().is_cpu()) return;
-  primitives_ = detail::OneDnnNet::make(stack_);
-  if (!at::hasMKLDNN()) return;
-  torch::NoGradGuard no_grad;
-  for (const auto& c : stack_.convs) {
-    packed_.push_back(at::mkldnn_reorder_conv2d_weight(c.weight.contiguous().to_mkldnn(),
-                                                       {c.padding, c.padding}, {c.stride, c.stride},
-                                                       {1, 1}, 1));
-  }
-}
-
-torch::Tensor InferenceNet::forward(const torch::Tensor& input) const {
-  const bool onednn = !packed_.empty() && input.device().is_cpu();
-  torch::Tensor x = onednn ? input.contiguous().to_mkldnn() : channels_last(input);
-  for (size_t i = 0; i < stack_.convs.size(); ++i) {
-    const auto& c = stack_.convs[i];
-    x = onednn ? at::mkldnn_convolution(x, packed_[i], c.bias, {c.padding, c.padding},
-                                        {c.stride, c.stride}, {1, 1}, 1)
-               : torch::conv2d(x, c.weight, c.bias, c.stride, c.padding);
-    if (c.pool) x = torch::max_pool2d(x, 2);
-    x = torch::relu_(x);
-  }
-  if (onednn) x = x.to_dense();
-  return torch::linear(x.flatten(1), stack_.fc_weight, stack_.fc_bias);
-}
-
-void InferenceNet::forward_one(const float* image, float* logits) const {
-  if (primitives_) return primitives_->forward(image, logits);
-  c10::InferenceMode guard;
-  const auto x = torch::from_blob(const_cast<float*>(image), {1, 1, kImageSide, kImageSide});
-  const auto y = forward(x).contiguous();
-  std::copy_n(y.data_ptr<float>(), kClasses, logits);
 }
 
 }  // namespace digits

@@ -16,7 +16,6 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,9 +25,7 @@
 
 namespace digits {
 
-namespace detail {
-class OneDnnNet;
-}
+struct ConvStack;  // inference.h
 
 inline constexpr const char* kDefaultArch = "bncnn";
 
@@ -44,24 +41,12 @@ struct ModelConfig {
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };
 
-// A network as inference computes it: convolutions, each followed by ReLU (after a 2x2 max-pool
-// where `pool`), then one linear layer on the flattened result. Batch norm is folded into the
-// convolution before it and dropout is gone, so it gives the eval-mode logits up to float rounding.
-struct ConvStack {
-  struct Conv {
-    torch::Tensor weight, bias;
-    int64_t stride = 1, padding = 0;
-    bool pool = false;
-  };
-  std::vector<Conv> convs;
-  torch::Tensor fc_weight, fc_bias;
-};
-
 // Every architecture implements this; `forward` maps normalised images to logits.
 class DigitNetImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
-  // The current weights as a ConvStack: new tensors, never the parameters themselves.
+  // The current weights as a ConvStack (inference.h): new tensors, never the parameters
+  // themselves.
   virtual ConvStack conv_stack() const = 0;
 };
 using DigitNet = std::shared_ptr<DigitNetImpl>;
@@ -137,26 +122,5 @@ const std::vector<ArchInfo>& architectures();
 Result<DigitNet> make_model(const ModelConfig& config);
 
 int64_t parameter_count(const DigitNetImpl& net);
-
-// A network frozen for inference (a Predictor makes one per network): its ConvStack, and on the
-// CPU the convolution weights prepacked for oneDNN, whose tensors then flow through every layer
-// (a single image takes oneDNN's kernels, not LibTorch's reference convolution). Where the build
-// found oneDNN's headers, a single image skips LibTorch altogether: the layers are oneDNN
-// primitives made once, here. It copies the weights when made: later training of the network
-// does not reach it.
-class InferenceNet {
- public:
-  // `prepack` false keeps the plain path that other devices take (the tests compare the two).
-  explicit InferenceNet(const DigitNetImpl& net, bool prepack = true);
-  // Logits [B, 10] for normalised images [B, 1, 28, 28] on the network's device.
-  torch::Tensor forward(const torch::Tensor& x) const;
-  // Logits [10] for one normalised image [28 * 28] on the CPU: the drawing app's hot path.
-  void forward_one(const float* image, float* logits) const;
-
- private:
-  ConvStack stack_;
-  std::vector<torch::Tensor> packed_;  // oneDNN weights per convolution; empty: the plain path
-  std::shared_ptr<const detail::OneDnnNet> primitives_;  // one image; null: forward() does it
-};
 
 }  // namespace digits
