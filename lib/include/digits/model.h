@@ -10,11 +10,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
+#include <torch/types.h>
 
 #include <memory>
 #include <string>
@@ -41,7 +37,8 @@ struct ModelConfig {
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };
 
-// Every architecture implements this; `forward` maps normalised images to logits.
+// Every architecture implements this; `forward` maps normalised images to logits. The
+// implementations are private to model.cpp: make_model builds them by name.
 class DigitNetImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
@@ -50,65 +47,6 @@ class DigitNetImpl : public torch::nn::Module {
   virtual ConvStack conv_stack() const = 0;
 };
 using DigitNet = std::shared_ptr<DigitNetImpl>;
-
-class SeedNetImpl : public DigitNetImpl {
- public:
-  SeedNetImpl();
-  torch::Tensor forward(torch::Tensor x) override;
-  ConvStack conv_stack() const override;
-
- private:
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::Linear fc{nullptr};
-};
-
-// The batch-normalised networks: every convolution is without bias and followed by batch norm,
-// which inference folds into it (see conv_stack).
-class BnNetImpl : public DigitNetImpl {
- public:
-  ConvStack conv_stack() const override;
-
- protected:
-  // Convolution, batch norm and ReLU; with `pool`, convolution and batch norm only: the forward
-  // then applies detail::max_pool2x2_relu (ReLU commutes with max-pooling).
-  torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
-                                int64_t padding = 0, bool pool = false);
-  torch::nn::Linear fc{nullptr};
-
- private:
-  struct ConvBn {
-    torch::nn::Conv2d conv;
-    torch::nn::BatchNorm2d bn;
-    int64_t stride, padding;
-    bool pool;
-  };
-  std::vector<ConvBn> conv_bns_;  // every convolution, in the order forward applies them
-};
-
-class BnCnnImpl : public BnNetImpl {
- public:
-  BnCnnImpl(int64_t width, double dropout);
-  torch::Tensor forward(torch::Tensor x) override;
-
- private:
-  torch::nn::Sequential block(int64_t in, int64_t out, bool downsample);
-
-  torch::nn::Sequential block1{nullptr}, block2{nullptr}, block3{nullptr};
-  torch::nn::Dropout drop{nullptr};
-};
-
-// 5x5 convolutions and max-pooling where bncnn has 3x3 ones and strided convolutions: another
-// view of the same digits, for ensembles. Conv w@5x5 same + BN + ReLU + max-pool 2, conv 2w@5x5
-// same + BN + ReLU + max-pool 2, conv 4w@3x3 valid + BN + ReLU, dropout after each, linear.
-class BnPoolImpl : public BnNetImpl {
- public:
-  BnPoolImpl(int64_t width, double dropout);
-  torch::Tensor forward(torch::Tensor x) override;
-
- private:
-  torch::nn::Sequential conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::Dropout drop{nullptr};
-};
 
 struct ArchInfo {
   std::string name;
