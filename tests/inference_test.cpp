@@ -29,15 +29,24 @@ void randomize_batch_norm(DigitNetImpl& net) {
   }
 }
 
-TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
-  for (const auto& arch : architectures()) {
-    torch::manual_seed(11);
-    ModelConfig config;
-    config.arch = arch.name;
-    auto net = make_model(config);
-    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
+// A network of `arch` with weights from `seed` and batch norm far from its initial state
+// (randomize_batch_norm), in eval mode: what the frozen network is compared against.
+Result<DigitNet> reference_net(const std::string& arch, uint64_t seed) {
+  torch::manual_seed(seed);
+  ModelConfig config;
+  config.arch = arch;
+  auto net = make_model(config);
+  if (net) {
     randomize_batch_norm(**net);
     (*net)->eval();
+  }
+  return net;
+}
+
+TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
+  for (const auto& arch : architectures()) {
+    auto net = reference_net(arch.name, 11);
+    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
     const InferenceNet onednn(**net), plain(**net, /*prepack=*/false);
     for (int64_t batch : {1, 2, 7}) {
       const auto x = torch::randn({batch, 1, 28, 28});
@@ -81,13 +90,8 @@ TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
 // without prepacking, as on other devices).
 TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
   for (const auto& arch : architectures()) {
-    torch::manual_seed(13);
-    ModelConfig config;
-    config.arch = arch.name;
-    auto net = make_model(config);
+    auto net = reference_net(arch.name, 13);
     ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
-    randomize_batch_norm(**net);
-    (*net)->eval();
     const InferenceNet frozen(**net), plain(**net, /*prepack=*/false);
     for (int i = 0; i < 3; ++i) {
       const auto x = torch::randn({1, 1, 28, 28});
