@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <array>
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "digits/checkpoint.h"
+#include "digits/inference.h"
 
 namespace digits {
 namespace {
@@ -50,6 +54,173 @@ TEST(Models, BnPoolIsThreeConvolutionsWithBatchNormAndALinearLayer) {
   EXPECT_TRUE(stack.convs[0].pool && stack.convs[1].pool && !stack.convs[2].pool);
 }
 
+// What a checkpoint stores of a network, in order: every submodule (Module::save writes each as
+// a nested archive, even one without weights, and Module::load reads each back), then every
+// parameter (the optimizer's state follows their order) and buffer, with its shape and type.
+std::string stored_layout(const DigitNetImpl& net) {
+  std::string s = "\n";
+  auto add = [&s](const char* kind, const std::string& name, const torch::Tensor& t) {
+    s += c10::str(kind, " ", name, " ", t.sizes(), " ", t.scalar_type(), "\n");
+  };
+  for (const auto& m : net.named_modules("", /*include_self=*/false)) {
+    s += "module " + m.key() + "\n";
+  }
+  for (const auto& p : net.named_parameters()) add("parameter", p.key(), p.value());
+  for (const auto& b : net.named_buffers()) add("buffer", b.key(), b.value());
+  return s;
+}
+
+// The layouts every checkpoint written so far has (default width 32): load_checkpoint refuses a
+// file whose names or shapes differ from the architecture's, so a change to any line here makes
+// every existing checkpoint, checkpoints/pretrained.pt among them, unreadable.
+const std::map<std::string, std::string> kStoredLayouts = {
+    {"seed", R"(
+module conv1
+module conv2
+module fc
+parameter conv1.weight [64, 1, 5, 5] Float
+parameter conv1.bias [64] Float
+parameter conv2.weight [32, 64, 5, 5] Float
+parameter conv2.bias [32] Float
+parameter fc.weight [10, 800] Float
+parameter fc.bias [10] Float
+)"},
+    {"bncnn", R"(
+module block1
+module block1.0
+module block1.1
+module block1.2
+module block1.3
+module block1.4
+module block1.5
+module block1.6
+module block1.7
+module block1.8
+module block2
+module block2.0
+module block2.1
+module block2.2
+module block2.3
+module block2.4
+module block2.5
+module block2.6
+module block2.7
+module block2.8
+module block3
+module block3.0
+module block3.1
+module block3.2
+module drop
+module fc
+parameter block1.0.weight [32, 1, 3, 3] Float
+parameter block1.1.weight [32] Float
+parameter block1.1.bias [32] Float
+parameter block1.3.weight [32, 32, 3, 3] Float
+parameter block1.4.weight [32] Float
+parameter block1.4.bias [32] Float
+parameter block1.6.weight [32, 32, 5, 5] Float
+parameter block1.7.weight [32] Float
+parameter block1.7.bias [32] Float
+parameter block2.0.weight [64, 32, 3, 3] Float
+parameter block2.1.weight [64] Float
+parameter block2.1.bias [64] Float
+parameter block2.3.weight [64, 64, 3, 3] Float
+parameter block2.4.weight [64] Float
+parameter block2.4.bias [64] Float
+parameter block2.6.weight [64, 64, 5, 5] Float
+parameter block2.7.weight [64] Float
+parameter block2.7.bias [64] Float
+parameter block3.0.weight [128, 64, 4, 4] Float
+parameter block3.1.weight [128] Float
+parameter block3.1.bias [128] Float
+parameter fc.weight [10, 128] Float
+parameter fc.bias [10] Float
+buffer block1.1.running_mean [32] Float
+buffer block1.1.running_var [32] Float
+buffer block1.1.num_batches_tracked [] Long
+buffer block1.4.running_mean [32] Float
+buffer block1.4.running_var [32] Float
+buffer block1.4.num_batches_tracked [] Long
+buffer block1.7.running_mean [32] Float
+buffer block1.7.running_var [32] Float
+buffer block1.7.num_batches_tracked [] Long
+buffer block2.1.running_mean [64] Float
+buffer block2.1.running_var [64] Float
+buffer block2.1.num_batches_tracked [] Long
+buffer block2.4.running_mean [64] Float
+buffer block2.4.running_var [64] Float
+buffer block2.4.num_batches_tracked [] Long
+buffer block2.7.running_mean [64] Float
+buffer block2.7.running_var [64] Float
+buffer block2.7.num_batches_tracked [] Long
+buffer block3.1.running_mean [128] Float
+buffer block3.1.running_var [128] Float
+buffer block3.1.num_batches_tracked [] Long
+)"},
+    {"bnpool", R"(
+module conv1
+module conv1.0
+module conv1.1
+module conv2
+module conv2.0
+module conv2.1
+module conv3
+module conv3.0
+module conv3.1
+module conv3.2
+module drop
+module fc
+parameter conv1.0.weight [32, 1, 5, 5] Float
+parameter conv1.1.weight [32] Float
+parameter conv1.1.bias [32] Float
+parameter conv2.0.weight [64, 32, 5, 5] Float
+parameter conv2.1.weight [64] Float
+parameter conv2.1.bias [64] Float
+parameter conv3.0.weight [128, 64, 3, 3] Float
+parameter conv3.1.weight [128] Float
+parameter conv3.1.bias [128] Float
+parameter fc.weight [10, 3200] Float
+parameter fc.bias [10] Float
+buffer conv1.1.running_mean [32] Float
+buffer conv1.1.running_var [32] Float
+buffer conv1.1.num_batches_tracked [] Long
+buffer conv2.1.running_mean [64] Float
+buffer conv2.1.running_var [64] Float
+buffer conv2.1.num_batches_tracked [] Long
+buffer conv3.1.running_mean [128] Float
+buffer conv3.1.running_var [128] Float
+buffer conv3.1.num_batches_tracked [] Long
+)"},
+};
+
+TEST(Models, EveryArchitectureStoresTheLayoutOfEarlierCheckpoints) {
+  ASSERT_EQ(architectures().size(), kStoredLayouts.size());
+  for (const auto& arch : architectures()) {
+    ModelConfig config;
+    config.arch = arch.name;
+    auto net = make_model(config);
+    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
+    ASSERT_EQ(kStoredLayouts.count(arch.name), 1u) << arch.name;
+    EXPECT_EQ(stored_layout(**net), kStoredLayouts.at(arch.name)) << arch.name;
+  }
+}
+
+// Files written before the model code last changed: the fuzz corpus's bncnn (width 1), and the
+// shipped model where this checkout has it.
+TEST(Models, CheckpointsWrittenEarlierStillLoad) {
+  const std::filesystem::path root = std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / "..";
+  const auto corpus = load_checkpoint((root / "fuzz/corpus/checkpoint/bncnn-width1.pt").string());
+  ASSERT_TRUE(corpus) << corpus.error().message;
+  EXPECT_EQ(corpus->model.arch, "bncnn");
+  EXPECT_EQ(corpus->model.width, 1);
+  const auto pretrained = root / "checkpoints/pretrained.pt";
+  if (std::filesystem::exists(pretrained)) {
+    const auto c = load_checkpoint(pretrained.string());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(stored_layout(*c->net), kStoredLayouts.at(c->model.arch));
+  }
+}
+
 TEST(Models, WidthScalesTheDefaultNetwork) {
   ModelConfig narrow, wide;
   narrow.width = 16;
@@ -70,69 +241,6 @@ TEST(Models, UnknownNamesAndBadHyperParametersAreErrors) {
   ModelConfig zero;
   zero.width = 0;
   EXPECT_FALSE(make_model(zero));
-}
-
-// Gives batch norm statistics and affine weights far from their initial 0/1 (as training does),
-// so that folding them into the convolutions is really exercised.
-void randomize_batch_norm(DigitNetImpl& net) {
-  torch::NoGradGuard no_grad;
-  for (auto& b : net.named_buffers()) {
-    if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.5);
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.3, 3.0);
-  }
-  for (auto& p : net.named_parameters()) {
-    if (p.value().dim() == 1 && p.key().find("fc") == std::string::npos) {
-      p.value().uniform_(0.5, 1.5);
-    }
-  }
-}
-
-TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
-  for (const auto& arch : architectures()) {
-    torch::manual_seed(11);
-    ModelConfig config;
-    config.arch = arch.name;
-    auto net = make_model(config);
-    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
-    randomize_batch_norm(**net);
-    (*net)->eval();
-    const InferenceNet onednn(**net), plain(**net, /*prepack=*/false);
-    for (int64_t batch : {1, 2, 7}) {
-      const auto x = torch::randn({batch, 1, 28, 28});
-      const auto expected = torch::softmax((*net)->forward(x), 1);
-      EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
-          << arch.name << " batch " << batch;
-      EXPECT_TRUE(torch::allclose(torch::softmax(plain.forward(x), 1), expected, 0, 1e-5))
-          << arch.name << " batch " << batch << " (plain path)";
-      c10::InferenceMode guard;  // as the predictor runs it
-      EXPECT_TRUE(torch::allclose(torch::softmax(onednn.forward(x), 1), expected, 0, 1e-5))
-          << arch.name << " batch " << batch << " (inference mode)";
-    }
-  }
-}
-
-// bnpool max-pools after batch norm. With a negative gamma, pooling the convolution first and
-// scaling after would pick the smallest value, not the largest: folding must keep the order.
-TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
-  torch::manual_seed(15);
-  ModelConfig config;
-  config.arch = "bnpool";
-  auto net = make_model(config);
-  ASSERT_TRUE(net);
-  randomize_batch_norm(**net);
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : (*net)->named_parameters()) {
-      if (p.key().find("weight") != std::string::npos && p.value().dim() == 1) {
-        p.value().uniform_(-1.5, -0.5);  // batch norm's gamma
-      }
-    }
-  }
-  (*net)->eval();
-  const auto x = torch::randn({4, 1, 28, 28});
-  const auto expected = (*net)->forward(x);
-  EXPECT_TRUE(torch::allclose(InferenceNet(**net).forward(x), expected, 1e-4, 1e-4));
-  EXPECT_TRUE(torch::allclose(InferenceNet(**net, false).forward(x), expected, 1e-4, 1e-4));
 }
 
 // The seed model pools with its own kernel (one pass for max-pool and ReLU, a backward that
@@ -185,46 +293,6 @@ TEST(Models, SeedPoolingGivesTheValuesAndGradientsOfMaxPoolThenRelu) {
         << (i + 1 == grads.size() ? "input" : "parameter " + std::to_string(i))
         << ": largest difference " << (grads[i] - expected_grads[i]).abs().max().item<float>();
   }
-}
-
-// forward_one is oneDNN's primitives where the build has its headers, forward() elsewhere (and
-// without prepacking, as on other devices).
-TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
-  for (const auto& arch : architectures()) {
-    torch::manual_seed(13);
-    ModelConfig config;
-    config.arch = arch.name;
-    auto net = make_model(config);
-    ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
-    randomize_batch_norm(**net);
-    (*net)->eval();
-    const InferenceNet frozen(**net), plain(**net, /*prepack=*/false);
-    for (int i = 0; i < 3; ++i) {
-      const auto x = torch::randn({1, 1, 28, 28});
-      const auto expected = (*net)->forward(x).reshape({kClasses});
-      for (const InferenceNet* n : {&frozen, &plain}) {
-        std::array<float, kClasses> logits{};
-        n->forward_one(x.data_ptr<float>(), logits.data());
-        EXPECT_TRUE(
-            torch::allclose(torch::from_blob(logits.data(), {kClasses}), expected, 1e-4, 1e-4))
-            << arch.name << " image " << i << (n == &plain ? " (plain path)" : "") << ": "
-            << expected;
-      }
-    }
-  }
-}
-
-TEST(Models, InferenceNetKeepsTheWeightsItWasMadeWith) {
-  torch::manual_seed(12);
-  auto net = make_model({});
-  ASSERT_TRUE(net);
-  (*net)->eval();
-  const auto x = torch::randn({3, 1, 28, 28});
-  const InferenceNet frozen(**net);
-  const auto before = frozen.forward(x);
-  randomize_batch_norm(**net);
-  EXPECT_TRUE(torch::equal(frozen.forward(x), before));
-  EXPECT_FALSE(torch::allclose(InferenceNet(**net).forward(x), before, 1e-3, 1e-3));
 }
 
 TEST(Models, SameSeedSameInitialWeights) {

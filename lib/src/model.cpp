@@ -1,144 +1,203 @@
 #include "digits/model.h"
 
-#include <ATen/Context.h>
-#include <torch/nn/functional.h>
 #include <torch/nn/modules/activation.h>
-#include <torch/nn/modules/pooling.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/torch.h>
 
-#include <algorithm>
+#include <initializer_list>
+#include <vector>
 
+#include "channels_last.h"
+#include "digits/inference.h"
 #include "max_pool.h"
-#include "onednn_net.h"
 
 namespace digits {
 
-namespace F = torch::nn::functional;
-
 namespace {
-// Channels-last (NHWC) batches and weights take oneDNN's fast convolution and the vectorised
-// pooling kernels; NCHW took the slower ones (a seed-model step 1.2x, its inference 1.8x faster).
-// A one-channel batch is the same bytes in both layouts, so only its strides need to say so:
-// contiguous(ChannelsLast) would leave them as they are.
-torch::Tensor channels_last(const torch::Tensor& x) {
-  if (x.dim() == 4 && x.size(1) == 1 && x.is_contiguous()) {
-    return x.as_strided(x.sizes(), {x.size(2) * x.size(3), 1, x.size(3), 1});
-  }
-  return x.contiguous(torch::MemoryFormat::ChannelsLast);
-}
 
-DigitNet with_channels_last_weights(DigitNet net) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : net->parameters()) {
-    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-  }
-  return net;
-}
-}  // namespace
 using torch::nn::BatchNorm2d;
 using torch::nn::Conv2d;
 using torch::nn::Conv2dOptions;
 
-SeedNetImpl::SeedNetImpl() {
-  conv1 = register_module("conv1", Conv2d(Conv2dOptions(1, 64, 5).padding(2)));
-  conv2 = register_module("conv2", Conv2d(Conv2dOptions(64, 32, 5)));
-  fc = register_module("fc", torch::nn::Linear(32 * 5 * 5, kClasses));
-}
+// The layer names below are what checkpoints store (tests/model_test.cpp lists them all):
+// renaming a module, or nesting one more deeply, makes every saved file unreadable.
 
-torch::Tensor SeedNetImpl::forward(torch::Tensor x) {
-  x = channels_last(x);
-  // ReLU after max-pooling: the two commute, so the values and gradients are the same as
-  // ReLU-then-pool. Both in one pass, with a backward that writes each gradient once.
-  x = detail::max_pool2x2_relu(conv1(x));  // 64 x 14 x 14
-  x = detail::max_pool2x2_relu(conv2(x));  // 32 x 5 x 5
-  return fc(x.flatten(1));
-}
+// The original program's network: conv 64@5x5 same + ReLU + max-pool 2, conv 32@5x5 valid +
+// ReLU + max-pool 2, linear 10.
+class SeedNetImpl : public DigitNetImpl {
+ public:
+  SeedNetImpl() {
+    conv1 = register_module("conv1", Conv2d(Conv2dOptions(1, 64, 5).padding(2)));
+    conv2 = register_module("conv2", Conv2d(Conv2dOptions(64, 32, 5)));
+    fc = register_module("fc", torch::nn::Linear(32 * 5 * 5, kClasses));
+  }
 
-ConvStack SeedNetImpl::conv_stack() const {
-  torch::NoGradGuard no_grad;
-  ConvStack s;
-  s.convs.push_back({conv1->weight.clone(), conv1->bias.clone(), 1, 2, true});
-  s.convs.push_back({conv2->weight.clone(), conv2->bias.clone(), 1, 0, true});
-  s.fc_weight = fc->weight.clone();
-  s.fc_bias = fc->bias.clone();
-  return s;
-}
+  torch::Tensor forward(torch::Tensor x) override {
+    x = detail::channels_last(x);
+    // ReLU after max-pooling: the two commute, so the values and gradients are the same as
+    // ReLU-then-pool. Both in one pass, with a backward that writes each gradient once.
+    x = detail::max_pool2x2_relu(conv1(x));  // 64 x 14 x 14
+    x = detail::max_pool2x2_relu(conv2(x));  // 32 x 5 x 5
+    return fc(x.flatten(1));
+  }
 
-// Convolution without bias (batch norm supplies it), batch norm, and ReLU unless pooling follows.
-torch::nn::Sequential BnNetImpl::conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                                         int64_t padding, bool pool) {
-  Conv2d conv(Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
-  BatchNorm2d bn(out);
-  conv_bns_.push_back({conv, bn, stride, padding, pool});
-  if (pool) return torch::nn::Sequential(conv, bn);
-  return torch::nn::Sequential(conv, bn, torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
-}
+  ConvStack conv_stack() const override {
+    torch::NoGradGuard no_grad;
+    ConvStack s;
+    s.convs.push_back({conv1->weight.clone(), conv1->bias.clone(), 1, 2, true});
+    s.convs.push_back({conv2->weight.clone(), conv2->bias.clone(), 1, 0, true});
+    s.fc_weight = fc->weight.clone();
+    s.fc_bias = fc->bias.clone();
+    return s;
+  }
 
-// Batch norm in eval mode is y = (x - mean) / sqrt(var + eps) * gamma + beta per channel: a
-// scale of the convolution's weights and a bias. Folded in double, then stored as float. The
-// pooling comes after the folded batch norm, as in the forward, so a negative gamma needs no care.
-ConvStack BnNetImpl::conv_stack() const {
-  torch::NoGradGuard no_grad;
-  ConvStack s;
-  for (const auto& c : conv_bns_) {
-    const auto& bn = *c.bn;
+ private:
+  Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+
+// Convolution without bias (batch norm supplies it), batch norm, and ReLU unless `pool`: then
+// the network's forward applies detail::max_pool2x2_relu after it (ReLU commutes with
+// max-pooling). A Sequential, because that is how the first checkpoints named these layers:
+// "0" the convolution, "1" the batch norm, "2" the ReLU.
+class ConvBnImpl : public torch::nn::SequentialImpl {
+ public:
+  ConvBnImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0,
+             bool pool = false)
+      : conv_(Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false)),
+        bn_(out),
+        stride_(stride),
+        padding_(padding),
+        pool_(pool) {
+    push_back(conv_);
+    push_back(bn_);
+    if (!pool) push_back(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
+  }
+
+  // The convolution with the batch norm folded in, as inference computes it. Batch norm in eval
+  // mode is y = (x - mean) / sqrt(var + eps) * gamma + beta per channel: a scale of the
+  // convolution's weights and a bias. Folded in double, then stored as float. The pooling comes
+  // after the folded batch norm, as in the forward, so a negative gamma needs no care.
+  ConvStack::Conv folded() const {
+    torch::NoGradGuard no_grad;
+    const auto& bn = *bn_;
     const auto scale = bn.weight.to(torch::kDouble) /
                        (bn.running_var.to(torch::kDouble) + bn.options.eps()).sqrt();
-    const auto weight = c.conv->weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1});
+    const auto weight = conv_->weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1});
     const auto bias = bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * scale;
-    s.convs.push_back({weight.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast),
-                       bias.to(torch::kFloat), c.stride, c.padding, c.pool});
+    return {weight.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast),
+            bias.to(torch::kFloat), stride_, padding_, pool_};
   }
-  s.fc_weight = fc->weight.clone();
-  s.fc_bias = fc->bias.clone();
-  return s;
-}
 
-// Two 3x3 convolutions, then a strided 5x5 one that halves the size (a learned pooling).
-torch::nn::Sequential BnCnnImpl::block(int64_t in, int64_t out, bool downsample) {
-  torch::nn::Sequential b;
-  b->extend(*conv_bn(in, out, 3));
-  b->extend(*conv_bn(out, out, 3));
-  if (downsample) b->extend(*conv_bn(out, out, 5, 2, 2));
-  return b;
-}
+ private:
+  Conv2d conv_;
+  BatchNorm2d bn_;
+  int64_t stride_, padding_;
+  bool pool_;
+};
+TORCH_MODULE(ConvBn);
 
-BnCnnImpl::BnCnnImpl(int64_t width, double dropout) {
-  block1 = register_module("block1", block(1, width, true));             // 28 -> 24 -> 12
-  block2 = register_module("block2", block(width, 2 * width, true));     // 12 -> 8 -> 4
-  block3 = register_module("block3", conv_bn(2 * width, 4 * width, 4));  // 4 -> 1
-  drop = register_module("drop", torch::nn::Dropout(dropout));
-  fc = register_module("fc", torch::nn::Linear(4 * width, kClasses));
-}
-
-torch::Tensor BnCnnImpl::forward(torch::Tensor x) {
-  // LibTorch 1.13 sends a 3x3 convolution of one small image to its reference path (im2col and
-  // the reference BLAS); as a batch of two the image takes oneDNN, 3.3x faster in all.
-  if (x.size(0) == 1 && !is_training()) {
-    return forward(x.expand({2, -1, -1, -1})).narrow(0, 0, 1);
+// The batch-normalised networks: every convolution is a ConvBn, which inference folds.
+class BnNetImpl : public DigitNetImpl {
+ public:
+  ConvStack conv_stack() const override {
+    torch::NoGradGuard no_grad;
+    ConvStack s;
+    for (const auto& c : conv_bns_) s.convs.push_back(c->folded());
+    s.fc_weight = fc->weight.clone();
+    s.fc_bias = fc->bias.clone();
+    return s;
   }
-  x = channels_last(x);
-  x = drop(block1->forward(x));
-  x = drop(block2->forward(x));
-  x = drop(block3->forward(x).flatten(1));
-  return fc(x);
+
+ protected:
+  // Every ConvBn is made here, in the order forward applies them (the order of conv_stack).
+  ConvBn conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0,
+                 bool pool = false) {
+    return conv_bns_.emplace_back(in, out, kernel, stride, padding, pool);
+  }
+  // Several ConvBn as one Sequential of their layers (block1.0 ... block1.8), not of the ConvBn
+  // themselves, which would add a level to every name.
+  static torch::nn::Sequential stage(std::initializer_list<ConvBn> layers) {
+    torch::nn::Sequential s;
+    for (const auto& l : layers) s->extend(*l);
+    return s;
+  }
+
+  torch::nn::Linear fc{nullptr};
+
+ private:
+  std::vector<ConvBn> conv_bns_;
+};
+
+// The default: three blocks of 3x3 convolutions with batch norm, a strided 5x5 convolution in
+// place of pooling, dropout after each block, linear.
+class BnCnnImpl : public BnNetImpl {
+ public:
+  BnCnnImpl(int64_t width, double dropout) {
+    block1 = register_module("block1", block(1, width));                   // 28 -> 24 -> 12
+    block2 = register_module("block2", block(width, 2 * width));           // 12 -> 8 -> 4
+    block3 = register_module("block3", conv_bn(2 * width, 4 * width, 4));  // 4 -> 1
+    drop = register_module("drop", torch::nn::Dropout(dropout));
+    fc = register_module("fc", torch::nn::Linear(4 * width, kClasses));
+  }
+
+  torch::Tensor forward(torch::Tensor x) override {
+    x = detail::channels_last(x);
+    x = drop(block1->forward(x));
+    x = drop(block2->forward(x));
+    x = drop(block3->forward(x).flatten(1));
+    return fc(x);
+  }
+
+ private:
+  // Two 3x3 convolutions, then a strided 5x5 one that halves the size (a learned pooling).
+  torch::nn::Sequential block(int64_t in, int64_t out) {
+    return stage({conv_bn(in, out, 3), conv_bn(out, out, 3), conv_bn(out, out, 5, 2, 2)});
+  }
+
+  torch::nn::Sequential block1{nullptr}, block2{nullptr};
+  ConvBn block3{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+// 5x5 convolutions and max-pooling where bncnn has 3x3 ones and strided convolutions: another
+// view of the same digits, for ensembles. Conv w@5x5 same + BN + ReLU + max-pool 2, conv 2w@5x5
+// same + BN + ReLU + max-pool 2, conv 4w@3x3 valid + BN + ReLU, dropout after each, linear.
+class BnPoolImpl : public BnNetImpl {
+ public:
+  BnPoolImpl(int64_t width, double dropout) {
+    conv1 = register_module("conv1", conv_bn(1, width, 5, 1, 2, true));          // 28, pool 14
+    conv2 = register_module("conv2", conv_bn(width, 2 * width, 5, 1, 2, true));  // 14, pool 7
+    conv3 = register_module("conv3", conv_bn(2 * width, 4 * width, 3));          // 7 -> 5
+    drop = register_module("drop", torch::nn::Dropout(dropout));
+    fc = register_module("fc", torch::nn::Linear(4 * width * 5 * 5, kClasses));
+  }
+
+  torch::Tensor forward(torch::Tensor x) override {
+    x = detail::channels_last(x);
+    x = drop(detail::max_pool2x2_relu(conv1->forward(x)));
+    x = drop(detail::max_pool2x2_relu(conv2->forward(x)));
+    x = drop(conv3->forward(x).flatten(1));
+    return fc(x);
+  }
+
+ private:
+  ConvBn conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+template <class Net, class... Args>
+DigitNet make(Args... args) {
+  auto net = std::make_shared<Net>(args...);
+  detail::store_channels_last(*net);
+  return net;
 }
 
-BnPoolImpl::BnPoolImpl(int64_t width, double dropout) {
-  conv1 = register_module("conv1", conv_bn(1, width, 5, 1, 2, true));          // 28, pool 14
-  conv2 = register_module("conv2", conv_bn(width, 2 * width, 5, 1, 2, true));  // 14, pool 7
-  conv3 = register_module("conv3", conv_bn(2 * width, 4 * width, 3));          // 7 -> 5
-  drop = register_module("drop", torch::nn::Dropout(dropout));
-  fc = register_module("fc", torch::nn::Linear(4 * width * 5 * 5, kClasses));
-}
-
-torch::Tensor BnPoolImpl::forward(torch::Tensor x) {
-  x = channels_last(x);
-  x = drop(detail::max_pool2x2_relu(conv1->forward(x)));
-  x = drop(detail::max_pool2x2_relu(conv2->forward(x)));
-  x = drop(conv3->forward(x).flatten(1));
-  return fc(x);
-}
+}  // namespace
 
 const std::vector<ArchInfo>& architectures() {
   static const std::vector<ArchInfo> list = {
@@ -154,7 +213,7 @@ const std::vector<ArchInfo>& architectures() {
 }
 
 Result<DigitNet> make_model(const ModelConfig& config) {
-  if (config.arch == "seed") return with_channels_last_weights(std::make_shared<SeedNetImpl>());
+  if (config.arch == "seed") return make<SeedNetImpl>();
   if (config.arch == "bncnn" || config.arch == "bnpool") {
     if (config.width < 1 || config.width > 1024) {
       return Error{"model width " + std::to_string(config.width) + " is not in 1..1024"};
@@ -162,10 +221,8 @@ Result<DigitNet> make_model(const ModelConfig& config) {
     if (!(config.dropout >= 0.0 && config.dropout < 1.0)) {
       return Error{"dropout " + std::to_string(config.dropout) + " is not in [0, 1)"};
     }
-    if (config.arch == "bnpool") {
-      return with_channels_last_weights(std::make_shared<BnPoolImpl>(config.width, config.dropout));
-    }
-    return with_channels_last_weights(std::make_shared<BnCnnImpl>(config.width, config.dropout));
+    if (config.arch == "bnpool") return make<BnPoolImpl>(config.width, config.dropout);
+    return make<BnCnnImpl>(config.width, config.dropout);
   }
   std::string names;
   for (const auto& a : architectures()) names += (names.empty() ? "" : ", ") + a.name;
@@ -176,41 +233,6 @@ int64_t parameter_count(const DigitNetImpl& net) {
   int64_t n = 0;
   for (const auto& p : net.parameters()) n += p.numel();
   return n;
-}
-
-InferenceNet::InferenceNet(const DigitNetImpl& net, bool prepack) : stack_(net.conv_stack()) {
-  if (!prepack || !stack_.fc_weight.device().is_cpu()) return;
-  primitives_ = detail::OneDnnNet::make(stack_);
-  if (!at::hasMKLDNN()) return;
-  torch::NoGradGuard no_grad;
-  for (const auto& c : stack_.convs) {
-    packed_.push_back(at::mkldnn_reorder_conv2d_weight(c.weight.contiguous().to_mkldnn(),
-                                                       {c.padding, c.padding}, {c.stride, c.stride},
-                                                       {1, 1}, 1));
-  }
-}
-
-torch::Tensor InferenceNet::forward(const torch::Tensor& input) const {
-  const bool onednn = !packed_.empty() && input.device().is_cpu();
-  torch::Tensor x = onednn ? input.contiguous().to_mkldnn() : channels_last(input);
-  for (size_t i = 0; i < stack_.convs.size(); ++i) {
-    const auto& c = stack_.convs[i];
-    x = onednn ? at::mkldnn_convolution(x, packed_[i], c.bias, {c.padding, c.padding},
-                                        {c.stride, c.stride}, {1, 1}, 1)
-               : torch::conv2d(x, c.weight, c.bias, c.stride, c.padding);
-    if (c.pool) x = torch::max_pool2d(x, 2);
-    x = torch::relu_(x);
-  }
-  if (onednn) x = x.to_dense();
-  return torch::linear(x.flatten(1), stack_.fc_weight, stack_.fc_bias);
-}
-
-void InferenceNet::forward_one(const float* image, float* logits) const {
-  if (primitives_) return primitives_->forward(image, logits);
-  c10::InferenceMode guard;
-  const auto x = torch::from_blob(const_cast<float*>(image), {1, 1, kImageSide, kImageSide});
-  const auto y = forward(x).contiguous();
-  std::copy_n(y.data_ptr<float>(), kClasses, logits);
 }
 
 }  // namespace digits

@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "digits/model.h"
+#include "digits/inference.h"
 
 namespace digits::detail {
 

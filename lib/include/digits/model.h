@@ -10,13 +10,8 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
+#include <torch/types.h>
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,9 +21,7 @@
 
 namespace digits {
 
-namespace detail {
-class OneDnnNet;
-}
+struct ConvStack;  // inference.h
 
 inline constexpr const char* kDefaultArch = "bncnn";
 
@@ -49,86 +42,16 @@ inline std::string describe(const ModelConfig& m) {
   return m.arch == "seed" ? m.arch : m.arch + " width " + std::to_string(m.width);
 }
 
-// A network as inference computes it: convolutions, each followed by ReLU (after a 2x2 max-pool
-// where `pool`), then one linear layer on the flattened result. Batch norm is folded into the
-// convolution before it and dropout is gone, so it gives the eval-mode logits up to float rounding.
-struct ConvStack {
-  struct Conv {
-    torch::Tensor weight, bias;
-    int64_t stride = 1, padding = 0;
-    bool pool = false;
-  };
-  std::vector<Conv> convs;
-  torch::Tensor fc_weight, fc_bias;
-};
-
-// Every architecture implements this; `forward` maps normalised images to logits.
+// Every architecture implements this; `forward` maps normalised images to logits. The
+// implementations are private to model.cpp: make_model builds them by name.
 class DigitNetImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
-  // The current weights as a ConvStack: new tensors, never the parameters themselves.
+  // The current weights as a ConvStack (inference.h): new tensors, never the parameters
+  // themselves.
   virtual ConvStack conv_stack() const = 0;
 };
 using DigitNet = std::shared_ptr<DigitNetImpl>;
-
-class SeedNetImpl : public DigitNetImpl {
- public:
-  SeedNetImpl();
-  torch::Tensor forward(torch::Tensor x) override;
-  ConvStack conv_stack() const override;
-
- private:
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::Linear fc{nullptr};
-};
-
-// The batch-normalised networks: every convolution is without bias and followed by batch norm,
-// which inference folds into it (see conv_stack).
-class BnNetImpl : public DigitNetImpl {
- public:
-  ConvStack conv_stack() const override;
-
- protected:
-  // Convolution, batch norm and ReLU; with `pool`, convolution and batch norm only: the forward
-  // then applies detail::max_pool2x2_relu (ReLU commutes with max-pooling).
-  torch::nn::Sequential conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
-                                int64_t padding = 0, bool pool = false);
-  torch::nn::Linear fc{nullptr};
-
- private:
-  struct ConvBn {
-    torch::nn::Conv2d conv;
-    torch::nn::BatchNorm2d bn;
-    int64_t stride, padding;
-    bool pool;
-  };
-  std::vector<ConvBn> conv_bns_;  // every convolution, in the order forward applies them
-};
-
-class BnCnnImpl : public BnNetImpl {
- public:
-  BnCnnImpl(int64_t width, double dropout);
-  torch::Tensor forward(torch::Tensor x) override;
-
- private:
-  torch::nn::Sequential block(int64_t in, int64_t out, bool downsample);
-
-  torch::nn::Sequential block1{nullptr}, block2{nullptr}, block3{nullptr};
-  torch::nn::Dropout drop{nullptr};
-};
-
-// 5x5 convolutions and max-pooling where bncnn has 3x3 ones and strided convolutions: another
-// view of the same digits, for ensembles. Conv w@5x5 same + BN + ReLU + max-pool 2, conv 2w@5x5
-// same + BN + ReLU + max-pool 2, conv 4w@3x3 valid + BN + ReLU, dropout after each, linear.
-class BnPoolImpl : public BnNetImpl {
- public:
-  BnPoolImpl(int64_t width, double dropout);
-  torch::Tensor forward(torch::Tensor x) override;
-
- private:
-  torch::nn::Sequential conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::Dropout drop{nullptr};
-};
 
 struct ArchInfo {
   std::string name;
@@ -142,26 +65,5 @@ const std::vector<ArchInfo>& architectures();
 Result<DigitNet> make_model(const ModelConfig& config);
 
 int64_t parameter_count(const DigitNetImpl& net);
-
-// A network frozen for inference (a Predictor makes one per network): its ConvStack, and on the
-// CPU the convolution weights prepacked for oneDNN, whose tensors then flow through every layer
-// (a single image takes oneDNN's kernels, not LibTorch's reference convolution). Where the build
-// found oneDNN's headers, a single image skips LibTorch altogether: the layers are oneDNN
-// primitives made once, here. It copies the weights when made: later training of the network
-// does not reach it.
-class InferenceNet {
- public:
-  // `prepack` false keeps the plain path that other devices take (the tests compare the two).
-  explicit InferenceNet(const DigitNetImpl& net, bool prepack = true);
-  // Logits [B, 10] for normalised images [B, 1, 28, 28] on the network's device.
-  torch::Tensor forward(const torch::Tensor& x) const;
-  // Logits [10] for one normalised image [28 * 28] on the CPU: the drawing app's hot path.
-  void forward_one(const float* image, float* logits) const;
-
- private:
-  ConvStack stack_;
-  std::vector<torch::Tensor> packed_;  // oneDNN weights per convolution; empty: the plain path
-  std::shared_ptr<const detail::OneDnnNet> primitives_;  // one image; null: forward() does it
-};
 
 }  // namespace digits

@@ -12,6 +12,7 @@
 #include "digits/checkpoint.h"
 #include "digits/error.h"
 #include "digits/image.h"
+#include "digits/inference.h"
 #include "digits/model.h"
 
 namespace digits {
