@@ -63,9 +63,13 @@ if ((${#missing[@]})); then
 fi
 
 # --- 2. Build (Release) ----------------------------------------------------------------------
-if [[ ! -f build/release/CMakeCache.txt ]]; then
+# CI (CI=true) turns every compiler warning into an error; a person's build only warns.
+werror=OFF
+[[ ${CI:-} == true ]] && werror=ON
+if [[ ! -f build/release/CMakeCache.txt ]] ||
+  ! grep -q "^DIGITS_WERROR:BOOL=$werror\$" build/release/CMakeCache.txt; then
   say "configuring (build/release)"
-  cmake --preset release >/dev/null
+  cmake --preset release -DDIGITS_WERROR=$werror >/dev/null
 fi
 say "building (the first build takes a few minutes: LibTorch's headers are large)"
 cmake --build --preset release

@@ -8,7 +8,7 @@ if(NOT TARGET digit-draw)
 endif()
 
 add_executable(digit-draw-trace ${CMAKE_CURRENT_SOURCE_DIR}/tools/trace_digits.cpp)
-target_link_libraries(digit-draw-trace PRIVATE digits)
+target_link_libraries(digit-draw-trace PRIVATE digits digits_warnings)
 add_dependencies(digits-tests digit-draw-trace)
 
 set(DIGITS_DRAW_WORK ${CMAKE_CURRENT_BINARY_DIR}/draw-e2e)

@@ -93,7 +93,8 @@ TEST(Options, OneSetOfBoundsForCodeCheckpointsAndTheCommandLine) {
     ASSERT_FALSE(set) << name << "=" << value;
     EXPECT_NE(set.error().message.find("--" + name), std::string::npos) << set.error().message;
 
-    auto stored = encode_options(TrainConfig{});
+    const TrainConfig defaults;
+    auto stored = encode_options(defaults);
     stored[name] = value;
     auto decoded = decode_options(stored);
     ASSERT_FALSE(decoded) << name << "=" << value << " read from a checkpoint";
@@ -165,7 +166,8 @@ TEST(Options, DifferencesNameEachChangedIdentityOption) {
 }
 
 TEST(Options, OlderCheckpointsReadAbsentOptionsAsDefaultsAndUnknownOnesAreRefused) {
-  auto stored = encode_options(TrainConfig{});
+  const TrainConfig defaults;
+  auto stored = encode_options(defaults);
   stored.erase("mixup");
   auto old = decode_options(stored);
   ASSERT_TRUE(old) << old.error().message;

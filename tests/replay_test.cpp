@@ -139,7 +139,7 @@ TEST(Keys, EveryDocumentedKeyDoesItsCommand) {
     EXPECT_EQ(c->command, cmd) << key;
   }
   for (int d = 0; d <= 9; ++d) {
-    for (const std::string key :
+    for (const std::string& key :
          {"ctrl+" + std::to_string(d), "ctrl+keypad " + std::to_string(d)}) {
       const auto c = command(key);
       ASSERT_TRUE(c) << key;

@@ -14,6 +14,7 @@
 
 #include "digits/random.h"
 #include "digits/runtime.h"
+#include "codec.h"
 #include "metrics_log.h"
 
 namespace digits {
@@ -30,12 +31,6 @@ constexpr uint64_t kOrderStream = 0x0badc0de;  // distinguishes batch-order from
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, DigitNetImpl& net) {
@@ -191,8 +186,11 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   auto s = std::make_unique<State>();
   DIGITS_RETURN_IF_ERROR(s->init(config, data));
   if (ckpt.model != config.model) {
-    return Error{"the checkpoint holds model " + describe(ckpt.model) +
-                 ", not the one asked for (" + describe(config.model) + ")"};
+    auto model = [](const ModelConfig& m) {
+      return describe(m) + ", dropout " + detail::format_real(m.dropout);
+    };
+    return Error{"the checkpoint holds model " + model(ckpt.model) + ", not the one asked for (" +
+                 model(config.model) + ")"};
   }
   s->norm = ckpt.normalization;  // the weights were trained on inputs normalised this way
   s->net = ckpt.net;
