@@ -24,14 +24,6 @@ namespace {
 constexpr const char* kProgram = "digit-predict";
 constexpr const char* kDefaultSubmission = "submission.csv";
 
-// The first of the usual checkpoints that exists, or "".
-std::string default_checkpoint() {
-  for (const char* candidate : {"checkpoints/best.pt", "checkpoints/pretrained.pt"}) {
-    if (std::filesystem::is_regular_file(candidate)) return candidate;
-  }
-  return "";
-}
-
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
@@ -72,7 +64,7 @@ int run(int argc, char** argv) {
   app.get_formatter()->column_width(30);
   app.add_option("--checkpoint", checkpoints,
                  "Checkpoint to predict with; repeat for an ensemble. Default: "
-                 "checkpoints/best.pt, else checkpoints/pretrained.pt");
+                 "the newer of checkpoints/best.pt and checkpoints/pretrained.pt");
   app.add_option("--csv", csvs,
                  "Kaggle CSV (.csv or .csv.gz), test or train format; repeat to join files of "
                  "one format in order (as digit-train --data does)")
@@ -120,7 +112,7 @@ int run(int argc, char** argv) {
   if (!device) return fail(kProgram, device.error().message);
 
   if (checkpoints.empty()) {
-    const std::string found = default_checkpoint();
+    const std::string found = digits::default_checkpoint();
     if (found.empty()) {
       return fail(kProgram,
                   "no checkpoint: pass --checkpoint PATH, or train one with digit-train "

@@ -288,4 +288,21 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
   return c;
 }
 
+std::string default_checkpoint(const std::string& dir) {
+  std::string best;
+  std::filesystem::file_time_type newest{};
+  for (const char* name : {"best.pt", "pretrained.pt"}) {
+    const std::string path = dir + "/" + name;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    const auto t = std::filesystem::last_write_time(path, ec);
+    if (ec) continue;
+    if (best.empty() || t > newest) {
+      best = path;
+      newest = t;
+    }
+  }
+  return best;
+}
+
 }  // namespace digits

@@ -10,23 +10,6 @@
 
 namespace digits {
 
-std::string default_checkpoint(const std::string& dir) {
-  std::string best;
-  std::filesystem::file_time_type newest{};
-  for (const char* name : {"best.pt", "pretrained.pt"}) {
-    const std::string path = dir + "/" + name;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) continue;
-    const auto t = std::filesystem::last_write_time(path, ec);
-    if (ec) continue;
-    if (best.empty() || t > newest) {
-      best = path;
-      newest = t;
-    }
-  }
-  return best;
-}
-
 std::optional<Recognizer::FileStamp> Recognizer::stamp(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
@@ -56,8 +39,7 @@ Status Recognizer::load(const std::string& path) {
   info_ = CheckpointInfo{};
   info_.path = path;
   info_.name = std::filesystem::path(path).filename().string();
-  info_.arch = c.model.arch;
-  if (c.model.arch != "seed") info_.arch += " width " + std::to_string(c.model.width);
+  info_.arch = describe(c.model);
   info_.epoch = c.progress.epoch;
   info_.val_acc = c.progress.best_val_acc;
   invalidate();

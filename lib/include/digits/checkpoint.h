@@ -75,4 +75,8 @@ Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
 Result<Checkpoint> load_checkpoint(const std::string& path,
                                    torch::Device device = torch::Device(torch::kCPU));
 
+// The checkpoint a program uses when not told: the newer (by modification time) of `dir`/best.pt
+// (what the user trained) and `dir`/pretrained.pt (the shipped model); "" when neither exists.
+std::string default_checkpoint(const std::string& dir = "checkpoints");
+
 }  // namespace digits

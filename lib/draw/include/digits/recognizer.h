@@ -26,10 +26,6 @@ struct CheckpointInfo {
   double val_acc = 0.0;  // best validation accuracy it records (NaN when none)
 };
 
-// The newest (by modification time) of `dir`/best.pt and `dir`/pretrained.pt; "" when neither
-// exists. What digit-draw uses without --checkpoint.
-std::string default_checkpoint(const std::string& dir = "checkpoints");
-
 class Recognizer {
  public:
   // Loads the checkpoint at `path` and watches it. On failure the error names the file and what
