@@ -105,7 +105,7 @@ void BM_TrainStep(benchmark::State& state, const std::string& arch, int64_t batc
     optimizer = std::make_unique<torch::optim::AdamW>(
         net->parameters(), torch::optim::AdamWOptions(3e-3).weight_decay(1e-4));
   }
-  const double mean = 0.13, std = 0.31;  // MNIST's, close to what the trainer measures
+  const digits::Normalization norm{0.13, 0.31};  // MNIST's, close to what the trainer measures
   const auto order = torch::randperm(kSampleRows, torch::kInt64);
   int64_t start = 0;
   const auto began = Clock::now();
@@ -113,12 +113,8 @@ void BM_TrainStep(benchmark::State& state, const std::string& arch, int64_t batc
     if (start + batch > kSampleRows) start = 0;
     const auto index = order.slice(0, start, start + batch);
     start += batch;
-    const auto x = data.images.index_select(0, index)
-                       .to(torch::kFloat)
-                       .unsqueeze(1)
-                       .mul_(1.0 / 255.0)
-                       .sub_(mean)
-                       .div_(std);
+    auto x = digits::Normalization::to_unit(data.images.index_select(0, index).unsqueeze(1));
+    norm.apply_(x);
     const auto y = data.labels.index_select(0, index);
     optimizer->zero_grad();
     const auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);

@@ -62,7 +62,7 @@ torch::Tensor Predictor::probabilities(
   // Made outside InferenceMode so that callers may change the result in place.
   auto total = torch::zeros({n, kClasses}, torch::kFloat);
   c10::InferenceMode guard;
-  const auto unit = images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat).div(255.0)
+  const auto unit = images.scalar_type() == torch::kUInt8 ? Normalization::to_unit(images)
                                                           : images.to(torch::kFloat);
   for (int64_t i = 0; i < n; i += batch_size) {
     const auto chunk = unit.slice(0, i, std::min(n, i + batch_size)).to(device_);
@@ -70,8 +70,7 @@ torch::Tensor Predictor::probabilities(
     for (int64_t v = 0; v < views; ++v) {
       const auto view = v == 0 ? chunk : shift_images(chunk, kTtaShifts[v][0], kTtaShifts[v][1]);
       for (size_t k = 0; k < members_.size(); ++k) {
-        const auto& norm = members_[k].normalization;
-        const auto x = (view.unsqueeze(1) - norm.mean) / norm.std;
+        const auto x = members_[k].normalization.apply(view.unsqueeze(1));
         sum += torch::softmax(nets_[k].forward(x), 1);
       }
     }
@@ -94,15 +93,14 @@ Prediction Predictor::predict(const torch::Tensor& image) const {
     std::array<float, kPixels> in;
     std::array<float, kClasses> logits;
     for (size_t k = 0; k < members_.size(); ++k) {
-      // The arithmetic of probabilities(), in float: (pixel / 255 - mean) / std.
-      const auto mean = static_cast<float>(members_[k].normalization.mean);
-      const auto sd = static_cast<float>(members_[k].normalization.std);
+      // The arithmetic of probabilities(), in float.
+      const Normalization& norm = members_[k].normalization;
       if (bytes) {
         const uint8_t* v = pixels.data_ptr<uint8_t>();
-        for (int64_t i = 0; i < kPixels; ++i) in[i] = (v[i] / 255.0f - mean) / sd;
+        for (int64_t i = 0; i < kPixels; ++i) in[i] = norm.of_pixel(v[i]);
       } else {
         const float* v = pixels.data_ptr<float>();
-        for (int64_t i = 0; i < kPixels; ++i) in[i] = (v[i] - mean) / sd;
+        for (int64_t i = 0; i < kPixels; ++i) in[i] = norm.of_unit(v[i]);
       }
       nets_[k].forward_one(in.data(), logits.data());
       // Softmax, shifted by the largest logit so that exp cannot overflow.

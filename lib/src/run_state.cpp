@@ -5,11 +5,16 @@
 namespace digits {
 
 torch::Tensor Normalization::to_unit(const torch::Tensor& pixels) {
-  return pixels.to(torch::kFloat).mul_(1.0 / 255.0);
+  return pixels.to(torch::kFloat).mul_(kUnitPerLevel);
 }
 
 torch::Tensor& Normalization::apply_(torch::Tensor& unit) const {
   return unit.sub_(mean).div_(std);
+}
+
+torch::Tensor Normalization::apply(const torch::Tensor& unit) const {
+  auto x = unit.sub(mean);
+  return x.div_(std);
 }
 
 }  // namespace digits

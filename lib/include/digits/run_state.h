@@ -39,12 +39,17 @@ struct Normalization {
 
   // uint8 pixels 0..255 as floats 0..1 (what augmentation works on).
   static torch::Tensor to_unit(const torch::Tensor& pixels);
-  // Floats 0..1 to the network's input, in place.
+  // Floats 0..1 to the network's input: in place, or as a new tensor.
   torch::Tensor& apply_(torch::Tensor& unit) const;
-  // One pixel 0..255, the same arithmetic in float.
-  float of_pixel(float pixel) const {
-    return (pixel / 255.0f - static_cast<float>(mean)) / static_cast<float>(std);
+  torch::Tensor apply(const torch::Tensor& unit) const;
+  // The same arithmetic in float for one value: a float 0..1, or a pixel 0..255.
+  float of_unit(float unit) const {
+    return (unit - static_cast<float>(mean)) / static_cast<float>(std);
   }
+  float of_pixel(uint8_t pixel) const { return of_unit(pixel * kUnitPerLevel); }
+
+ private:
+  static constexpr float kUnitPerLevel = static_cast<float>(1.0 / 255.0);
 };
 
 }  // namespace digits
