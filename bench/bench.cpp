@@ -61,7 +61,7 @@ const digits::Dataset& sample() {
 
 digits::ModelConfig config_for(const std::string& arch) {
   digits::ModelConfig c;
-  if (arch == "seed") c.arch = "seed";  // "default" keeps ModelConfig's defaults
+  if (arch == "seed") c.arch = digits::Arch::kSeed;  // "default" keeps ModelConfig's defaults
   return c;
 }
 

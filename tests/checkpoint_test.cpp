@@ -112,14 +112,14 @@ TEST(Checkpoint, RebuildsTheArchitectureFromTheFileAlone) {
   TempDir dir;
   for (const auto& arch : architectures()) {
     Checkpoint c;
-    c.model.arch = arch.name;
+    c.model.arch = arch.value;
     c.model.width = 8;
     c.net = make_model(c.model).value();
-    const std::string path = dir.file(arch.name + ".pt");
+    const std::string path = dir.file(std::string(arch.name) + ".pt");
     ASSERT_TRUE(save_checkpoint(path, c));
     auto loaded = load_checkpoint(path);
     ASSERT_TRUE(loaded) << loaded.error().message;
-    EXPECT_EQ(loaded->model.arch, arch.name);
+    EXPECT_EQ(loaded->model.arch, arch.value);
     EXPECT_EQ(loaded->optimizer_state, nullptr);
     c.net->eval();
     const auto x = torch::randn({2, 1, 28, 28});

@@ -31,7 +31,7 @@ void randomize_batch_norm(DigitNetImpl& net) {
 
 // A network of `arch` with weights from `seed` and batch norm far from its initial state
 // (randomize_batch_norm), in eval mode: what the frozen network is compared against.
-Result<DigitNet> reference_net(const std::string& arch, uint64_t seed) {
+Result<DigitNet> reference_net(Arch arch, uint64_t seed) {
   torch::manual_seed(seed);
   ModelConfig config;
   config.arch = arch;
@@ -45,7 +45,7 @@ Result<DigitNet> reference_net(const std::string& arch, uint64_t seed) {
 
 TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
   for (const auto& arch : architectures()) {
-    auto net = reference_net(arch.name, 11);
+    auto net = reference_net(arch.value, 11);
     ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
     const InferenceNet onednn(**net), plain(**net, /*prepack=*/false);
     for (int64_t batch : {1, 2, 7}) {
@@ -67,7 +67,7 @@ TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
 TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
   torch::manual_seed(15);
   ModelConfig config;
-  config.arch = "bnpool";
+  config.arch = Arch::kBnPool;
   auto net = make_model(config);
   ASSERT_TRUE(net);
   randomize_batch_norm(**net);
@@ -90,7 +90,7 @@ TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
 // without prepacking, as on other devices).
 TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
   for (const auto& arch : architectures()) {
-    auto net = reference_net(arch.name, 13);
+    auto net = reference_net(arch.value, 13);
     ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
     const InferenceNet frozen(**net), plain(**net, /*prepack=*/false);
     for (int i = 0; i < 3; ++i) {

@@ -410,7 +410,7 @@ TEST(PredictCommandLine, UnknownOptionAndMissingValueGiveMessageAndUsageLine) {
 
 // A real checkpoint of a small network, as bytes.
 std::string good_checkpoint_bytes(const std::string& dir,
-                                  const ModelConfig& model = {"bncnn", 4, 0.1}) {
+                                  const ModelConfig& model = {Arch::kBnCnn, 4, 0.1}) {
   Checkpoint c;
   c.model = model;
   torch::manual_seed(1);
@@ -513,36 +513,36 @@ std::vector<BadCheckpoint> bad_checkpoints() {
        "not a digits checkpoint"},
       {"newer_format",
        [](const std::string& d) {
-         const ModelConfig m{"bncnn", 4, 0.1};
+         const ModelConfig m{Arch::kBnCnn, 4, 0.1};
          return crafted_checkpoint(d, kCheckpointFormatVersion + 1, meta_of(d, m), m);
        },
        "newer"},
       {"weights_of_another_width",
        [](const std::string& d) {
          // The metadata says width 4; the weights are those of width 6: same names, other shapes.
-         return crafted_checkpoint(d, kCheckpointFormatVersion, meta_of(d, {"bncnn", 4, 0.1}),
-                                   {"bncnn", 6, 0.1});
+         return crafted_checkpoint(d, kCheckpointFormatVersion, meta_of(d, {Arch::kBnCnn, 4, 0.1}),
+                                   {Arch::kBnCnn, 6, 0.1});
        },
        "do not fit"},
       {"weights_of_another_architecture",
        [](const std::string& d) {
-         return crafted_checkpoint(d, kCheckpointFormatVersion, meta_of(d, {"bncnn", 4, 0.1}),
-                                   {"seed", 32, 0.0});
+         return crafted_checkpoint(d, kCheckpointFormatVersion, meta_of(d, {Arch::kBnCnn, 4, 0.1}),
+                                   {Arch::kSeed, 32, 0.0});
        },
        "do not fit"},
       {"unknown_architecture",
        [](const std::string& d) {
-         std::string meta = meta_of(d, {"bncnn", 4, 0.1});
+         std::string meta = meta_of(d, {Arch::kBnCnn, 4, 0.1});
          meta.replace(meta.find("model.arch=bncnn"), 16, "model.arch=resnet9");
-         return crafted_checkpoint(d, kCheckpointFormatVersion, meta, {"bncnn", 4, 0.1});
+         return crafted_checkpoint(d, kCheckpointFormatVersion, meta, {Arch::kBnCnn, 4, 0.1});
        },
        "resnet9"},
       {"metadata_missing_a_key",
        [](const std::string& d) {
-         std::string meta = meta_of(d, {"bncnn", 4, 0.1});
+         std::string meta = meta_of(d, {Arch::kBnCnn, 4, 0.1});
          const auto at = meta.find("norm.std=");
          meta.erase(at, meta.find('\n', at) + 1 - at);
-         return crafted_checkpoint(d, kCheckpointFormatVersion, meta, {"bncnn", 4, 0.1});
+         return crafted_checkpoint(d, kCheckpointFormatVersion, meta, {Arch::kBnCnn, 4, 0.1});
        },
        "norm.std"},
   };

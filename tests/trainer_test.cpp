@@ -198,7 +198,7 @@ TEST(Trainer, ResumingWithOtherOptionsOrDataIsRefusedUnlessFineTuning) {
   ASSERT_FALSE(other_data);
 
   TrainConfig other_arch = c;
-  other_arch.model.arch = "seed";
+  other_arch.model.arch = Arch::kSeed;
   auto wrong_arch = Trainer::resume(load_checkpoint(last).value(), other_arch, small_data(),
                                     ResumeMode::kFineTune);
   ASSERT_FALSE(wrong_arch);  // fine-tuning keeps the architecture
@@ -346,7 +346,7 @@ TEST(TrainConfig, OptionsRoundTrip) {
   TrainConfig c;
   c.data_paths = {"a.csv", "b.csv.gz"};
   c.lr = 0.0123;
-  c.model.arch = "seed";
+  c.model.arch = Arch::kSeed;
   c.augment.enabled = false;
   c.seed = 12345678901ULL;
   auto back = TrainConfig::from_options(c.to_options());

@@ -37,7 +37,7 @@ using detail::format_real;
 std::string meta_text(const Checkpoint& c) {
   std::map<std::string, std::string> m = {
       {"torch_version", TORCH_VERSION},
-      {"model.arch", c.model.arch},
+      {"model.arch", std::string(name_of(c.model.arch))},
       {"model.width", std::to_string(c.model.width)},
       {"model.dropout", format_real(c.model.dropout)},
       {"norm.mean", format_real(c.normalization.mean)},
@@ -224,7 +224,13 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     }
     MetaReader r(path, meta.toStringRef());
     c.torch_version = r.str("torch_version");
-    c.model.arch = r.str("model.arch");
+    const std::string arch = r.str("model.arch");
+    if (const auto parsed = parse_name<Arch>(arch)) {
+      c.model.arch = *parsed;
+    } else if (!r.failed()) {
+      return Error{path + ": checkpoint metadata: unknown model '" + arch +
+                   "'; known models: " + name_list<Arch>(", ")};
+    }
     c.model.width = r.integer<int64_t>("model.width");
     c.model.dropout = r.real("model.dropout");
     c.normalization.mean = r.real("norm.mean");
@@ -255,8 +261,8 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     c.net = *net;
     torch::serialize::InputArchive weights;
     if (!archive.try_read("model", weights)) return Error{path + ": checkpoint has no weights"};
-    const std::string arch_text =
-        "architecture '" + c.model.arch + "' (width " + std::to_string(c.model.width) + ")";
+    const std::string arch_text = "architecture '" + std::string(name_of(c.model.arch)) +
+                                  "' (width " + std::to_string(c.model.width) + ")";
     const auto expected = layout(*c.net);
     try {
       c.net->load(weights);

@@ -199,34 +199,36 @@ DigitNet make(Args... args) {
 
 }  // namespace
 
-const std::vector<ArchInfo>& architectures() {
-  static const std::vector<ArchInfo> list = {
-      {"bncnn",
+const std::vector<Named<Arch>>& names(Arch) {
+  static const std::vector<Named<Arch>> list = {
+      {Arch::kBnCnn, "bncnn",
        "default; 3x3 conv blocks with batch norm, strided 5x5 downsampling, dropout "
        "(--width channels, --dropout)"},
-      {"bnpool",
+      {Arch::kBnPool, "bnpool",
        "5x5 conv layers with batch norm and max-pooling, dropout: a second design for "
        "ensembles (--width channels, --dropout)"},
-      {"seed", "the original program's network: conv 64@5x5, pool, conv 32@5x5, pool, linear"},
+      {Arch::kSeed, "seed",
+       "the original program's network: conv 64@5x5, pool, conv 32@5x5, pool, linear"},
   };
   return list;
 }
 
+const std::vector<Named<Arch>>& architectures() { return names(Arch{}); }
+
 Result<DigitNet> make_model(const ModelConfig& config) {
-  if (config.arch == "seed") return make<SeedNetImpl>();
-  if (config.arch == "bncnn" || config.arch == "bnpool") {
+  if (config.arch == Arch::kSeed) return make<SeedNetImpl>();
+  if (config.arch == Arch::kBnCnn || config.arch == Arch::kBnPool) {
     if (config.width < 1 || config.width > 1024) {
       return Error{"model width " + std::to_string(config.width) + " is not in 1..1024"};
     }
     if (!(config.dropout >= 0.0 && config.dropout < 1.0)) {
       return Error{"dropout " + std::to_string(config.dropout) + " is not in [0, 1)"};
     }
-    if (config.arch == "bnpool") return make<BnPoolImpl>(config.width, config.dropout);
+    if (config.arch == Arch::kBnPool) return make<BnPoolImpl>(config.width, config.dropout);
     return make<BnCnnImpl>(config.width, config.dropout);
   }
-  std::string names;
-  for (const auto& a : architectures()) names += (names.empty() ? "" : ", ") + a.name;
-  return Error{"unknown model '" + config.arch + "'; known models: " + names};
+  return Error{"unknown model (" + std::to_string(static_cast<int>(config.arch)) +
+               "); known models: " + name_list<Arch>(", ")};
 }
 
 int64_t parameter_count(const DigitNetImpl& net) {

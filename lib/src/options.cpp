@@ -191,15 +191,11 @@ OptionSpec flag(std::string name, std::string help, Ref ref) {
   return o;
 }
 
-std::vector<std::string> arch_names() {
-  std::vector<std::string> v;
-  for (const auto& a : architectures()) v.push_back(a.name);
-  return v;
-}
-
 std::string arch_help() {
   std::string s = "Architecture:";
-  for (const auto& a : architectures()) s += "\n    " + a.name + ": " + a.description;
+  for (const auto& a : names(Arch{})) {
+    s += "\n    " + std::string(a.name) + ": " + std::string(a.description);
+  }
   return s;
 }
 
@@ -230,9 +226,7 @@ std::vector<OptionSpec> make_table() {
       "checkpoint-dir",
       "Where checkpoints and metrics.csv go (with --resume: the checkpoint's folder)",
       [](R c) -> std::string& { return c.checkpoint_dir; }, OptionRole::kSession));
-  t.push_back(text(
-      "model", arch_help(), [](R c) -> std::string& { return c.model.arch; }, OptionRole::kIdentity,
-      arch_names()));
+  t.push_back(choice("model", arch_help(), [](R c) -> Arch& { return c.model.arch; }));
   t.push_back(number(
       "width", "bncnn, bnpool: channels of the first block (then 2x and 4x)",
       [](R c) -> int64_t& { return c.model.width; }, between(1, 1024)));

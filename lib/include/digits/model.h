@@ -18,16 +18,19 @@
 
 #include "digits/error.h"
 #include "digits/image.h"
+#include "digits/names.h"
 
 namespace digits {
 
 struct ConvStack;  // inference.h
 
-inline constexpr const char* kDefaultArch = "bncnn";
+// The architectures. Their names (command line, checkpoints) and descriptions: names(Arch).
+enum class Arch { kSeed, kBnCnn, kBnPool };
+const std::vector<Named<Arch>>& names(Arch);
 
 // What a checkpoint needs to rebuild a network: its name and hyper-parameters.
 struct ModelConfig {
-  std::string arch = kDefaultArch;
+  Arch arch = Arch::kBnCnn;
   int64_t width = 32;    // bncnn, bnpool: channels of the first block (then 2x, 4x)
   double dropout = 0.4;  // bncnn, bnpool: dropout after each block
 
@@ -39,7 +42,8 @@ struct ModelConfig {
 
 // "bncnn width 32", "seed": how every program names a model to its user.
 inline std::string describe(const ModelConfig& m) {
-  return m.arch == "seed" ? m.arch : m.arch + " width " + std::to_string(m.width);
+  const std::string name(name_of(m.arch));
+  return m.arch == Arch::kSeed ? name : name + " width " + std::to_string(m.width);
 }
 
 // Every architecture implements this; `forward` maps normalised images to logits. The
@@ -53,13 +57,7 @@ class DigitNetImpl : public torch::nn::Module {
 };
 using DigitNet = std::shared_ptr<DigitNetImpl>;
 
-struct ArchInfo {
-  std::string name;
-  std::string description;
-};
-
-// The registered architectures, in the order `--help` lists them.
-const std::vector<ArchInfo>& architectures();
+const std::vector<Named<Arch>>& architectures();
 
 // Builds the named network with fresh weights (seeded by the caller through torch::manual_seed).
 Result<DigitNet> make_model(const ModelConfig& config);
