@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -91,7 +92,7 @@ inline bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 // "1h02m", "3m07s", "12s".
 inline std::string format_duration(double seconds) {
   if (!(seconds >= 0) || seconds > 1e7) return "?";
-  const long s = static_cast<long>(seconds + 0.5);
+  const long s = std::lround(seconds);
   char buf[32];
   if (s >= 3600) {
     std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s % 3600 / 60);
@@ -117,7 +118,7 @@ class Progress {
       if (now - last_draw_ < std::chrono::milliseconds(100) && fraction < 1.0) return;
       last_draw_ = now;
       const int width = 24;
-      const int filled = static_cast<int>(fraction * width + 0.5);
+      const int filled = static_cast<int>(std::lround(fraction * width));
       std::string bar(filled, '#');
       bar.resize(width, '.');
       std::fprintf(stderr, "\r\033[K[%s] %s", bar.c_str(), text.c_str());

@@ -193,7 +193,7 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
 
   torch::serialize::InputArchive archive;
   try {
-    std::istringstream stream(std::move(bytes));
+    std::istringstream stream(bytes);
     archive.load_from(stream, device);
   } catch (const std::exception& e) {
     return Error{path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +

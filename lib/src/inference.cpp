@@ -25,7 +25,7 @@ InferenceNet::InferenceNet(const DigitNetImpl& net, bool prepack) : stack_(net.c
 torch::Tensor InferenceNet::forward(const torch::Tensor& input) const {
   const bool onednn = !packed_.empty() && input.device().is_cpu();
   // LibTorch 1.13 sends a 3x3 convolution of one small image to its reference path (im2col and
-  // the reference BLAS); as a batch of two the image takes oneDNN, 3.3x faster in all (bncnn).
+  // the reference BLAS); as a batch of two the image takes oneDNN, several times faster.
   // Prepacked weights take oneDNN for any batch.
   if (!onednn && at::hasMKLDNN() && input.size(0) == 1 && input.device().is_cpu()) {
     return forward(input.expand({2, -1, -1, -1})).narrow(0, 0, 1);

@@ -12,9 +12,9 @@ namespace {
 // Rows of output (batch x output height) per parallel task: at least ~64 KB of input each.
 constexpr int64_t kGrain = 4;
 
-// Larger inputs go to LibTorch's functions: above glibc's mmap threshold (32 MB, set by
-// configure_runtime) every buffer is fresh pages, and this path measured slower there (seed
-// model, batch 256, 51 MB maps: 4,000 against 4,480 images/s, 1.7x the page faults).
+// Larger inputs go to LibTorch's functions: above glibc's mmap threshold (set by
+// configure_runtime) every buffer is fresh pages, where this path measured slower
+// (docs/results/code-notes.md).
 constexpr size_t kLargest = size_t{32} << 20;
 
 // The inner loops over channels, compiled for AVX-512, AVX2 and the baseline (the library is

@@ -1,8 +1,8 @@
 // relu(max_pool2d(x, 2)) in one pass, for channels-last float batches on the CPU (internal).
 //
 // LibTorch 1.13's max_pool2d backward fills the whole input gradient with zeros and then
-// scatters into it through 64-bit indices: for the seed model's first pooling (64 x 64 x 28 x 28
-// floats per batch of 64) that was 3.1 ms of a ~10 ms training step. The windows of a 2x2
+// scatters into it through 64-bit indices: for the seed model's first pooling, a third of a
+// training step (docs/results/code-notes.md). The windows of a 2x2
 // stride-2 pooling of an even-sized map tile it exactly, so here the backward writes every
 // input-gradient value once, from a one-byte position per output saved by the forward; the ReLU
 // after the pooling (and its backward, another pass over the output) comes along for free.

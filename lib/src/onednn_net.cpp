@@ -123,8 +123,8 @@ std::unique_ptr<OneDnnNet::Impl> OneDnnNet::build(const ConvStack& stack) {
     }
   }
 
-  // The linear layer, as a loop of our own: oneDNN's inner product of one image took 5-7 us for
-  // 8,000 multiply-adds (threading and GEMM set-up). Its weights [10, C, H, W], in LibTorch's
+  // The linear layer, as a loop of our own: oneDNN's inner product of one image costs more in
+  // threading and GEMM set-up than its 8,000 multiply-adds. Its weights [10, C, H, W], in LibTorch's
   // flattening order, are laid out in memory as the activation is, so each logit is a dot product
   // of two arrays as they lie. A blocked activation layout is first reordered to a plain one.
   const int64_t classes = stack.fc_weight.size(0), features = shape[1] * shape[2] * shape[3];

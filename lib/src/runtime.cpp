@@ -17,10 +17,9 @@ void configure_runtime(int threads) {
   at::set_num_threads(threads > 0 ? threads : cores);
   at::globalContext().setFlushDenormal(true);
 #if defined(__GLIBC__)
-  // Keep freed activation buffers in the heap for the next batch. glibc's defaults return them
-  // to the kernel (mmap for blocks over 128 KB, heap trimming over 128 KB free), so every step
-  // faulted its ~27 MB of activations in afresh: a seed-model step spent a third of its time
-  // in page faults. Blocks over 32 MB (evaluation batches) are still mapped and returned.
+  // Keep freed activation buffers in the heap for the next batch: glibc's defaults return them
+  // to the kernel, and every step then faulted its activations in afresh
+  // (docs/results/code-notes.md). Blocks over 32 MB (evaluation batches) are still returned.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif

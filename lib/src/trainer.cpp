@@ -24,8 +24,7 @@ namespace {
 namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
-// Evaluation batches. At 1000 the activations took 250-300 MB more (peak RSS of a 1-epoch run on
-// train.csv: default model 584 against 329 MB, seed 634 against 337 MB) and no less time.
+// Evaluation batches: larger ones cost memory and saved no time (docs/results/code-notes.md).
 constexpr int64_t kEvalBatch = 256;
 constexpr uint64_t kOrderStream = 0x0badc0de;  // distinguishes batch-order from batch randomness
 
