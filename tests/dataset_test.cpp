@@ -209,6 +209,43 @@ TEST(KaggleCsv, AppendedRowsReadBack) {
   EXPECT_EQ(data->labels[1].item<int64_t>(), 9);
 }
 
+// The teach file digit-draw appends to: checked first, and a bad one is left as it was.
+TEST(AppendKaggleRow, GivesALastLineItsNewlineAndRefusesFilesItWouldSpoil) {
+  TempDir dir;
+  const auto image = torch::full({28, 28}, 7, torch::kUInt8);
+  const std::string unterminated = dir.file("mine.csv");
+  write_file(unterminated, testing::kaggle_header(true) + "\n" + testing::kaggle_row(3, 1));
+  ASSERT_TRUE(append_kaggle_row(unterminated, image, 5));
+  auto both = load_kaggle_csv(unterminated);
+  ASSERT_TRUE(both) << both.error().message;
+  ASSERT_EQ(both->size(), 2);
+  EXPECT_EQ(both->labels[1].item<int64_t>(), 5);
+
+  struct Bad {
+    std::string name, contents, needle;
+  };
+  const std::vector<Bad> bad = {
+      {"test-format.csv", testing::kaggle_header(false) + "\n" + testing::kaggle_row(-1, 2) + "\n",
+       "train-format"},
+      {"notes.csv", "shopping list\n", "train-format"},
+      {"mine.csv.gz", "", "compressed"},
+  };
+  for (const auto& b : bad) {
+    const std::string path = dir.file(b.name);
+    if (!b.contents.empty()) write_file(path, b.contents);
+    const Status st = append_kaggle_row(path, image, 1);
+    ASSERT_FALSE(st) << b.name;
+    EXPECT_NE(st.error().message.find(b.needle), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find(path), std::string::npos) << st.error().message;
+    if (!b.contents.empty()) {
+      EXPECT_EQ(testing::read_file(path), b.contents) << b.name;
+    } else {
+      EXPECT_FALSE(std::filesystem::exists(path)) << b.name;
+    }
+  }
+  EXPECT_FALSE(append_kaggle_row(dir.path(), image, 1));  // a folder
+}
+
 TEST(KaggleCsv, RealMnistSampleLoads) {
   const Dataset data = testing::mnist_sample();
   ASSERT_EQ(data.size(), 3000);

@@ -28,128 +28,26 @@
 
 #include "digits/checkpoint.h"
 #include "digits/model.h"
+#include "programs.h"
 #include "test_util.h"
 
 namespace digits {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Child;
+using testing::ChildOptions;
+using testing::command;
 using testing::kaggle_header;
 using testing::kaggle_row;
+using testing::kDraw;
+using testing::kPredict;
+using testing::kTrain;
+using testing::Outcome;
 using testing::read_file;
+using testing::run;
 using testing::TempDir;
 using testing::write_file;
-
-const std::string kTrain = std::string(DIGITS_BINARY_DIR) + "/apps/train/digit-train";
-const std::string kPredict = std::string(DIGITS_BINARY_DIR) + "/apps/predict/digit-predict";
-const std::string kDraw = std::string(DIGITS_BINARY_DIR) + "/apps/draw/digit-draw";
-
-// How a child process ended, and what it printed.
-struct Outcome {
-  bool exited = false;  // false: killed by a signal (a crash, or one we sent)
-  int code = -1;        // exit status, or the signal's number when !exited
-  std::string out, err;
-
-  std::string describe() const {
-    return (exited ? "exit " + std::to_string(code) : "killed by signal " + std::to_string(code)) +
-           "\n--- stderr:\n" + err + "--- stdout:\n" + out;
-  }
-};
-
-// Options of a child process started by `Child`.
-struct ChildOptions {
-  rlim_t max_file_bytes = RLIM_INFINITY;  // RLIMIT_FSIZE: writes past it fail with EFBIG
-};
-
-// A program running in the background with stdout and stderr going to files.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& log_prefix,
-        ChildOptions options = {})
-      : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      if (options.max_file_bytes != RLIM_INFINITY) {
-        // Ignored, SIGXFSZ turns a write past the limit into EFBIG, as a full disk gives ENOSPC.
-        ::signal(SIGXFSZ, SIG_IGN);
-        const rlimit limit{options.max_file_bytes, options.max_file_bytes};
-        ::setrlimit(RLIMIT_FSIZE, &limit);
-      }
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  void signal(int sig) const { ::kill(pid_, sig); }
-
-  // Waits up to `timeout` for `pattern` to appear in stderr; false if the child ended first.
-  bool wait_for_stderr(const std::regex& pattern,
-                       std::chrono::seconds timeout = std::chrono::seconds(300)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (std::regex_search(read_file(err_path_), pattern)) return true;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        status_ = status;
-        return std::regex_search(read_file(err_path_), pattern);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-
-  Outcome wait() {
-    if (!reaped_) {
-      while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
-      }
-      reaped_ = true;
-    }
-    Outcome o;
-    o.exited = WIFEXITED(status_);
-    o.code = o.exited ? WEXITSTATUS(status_) : WTERMSIG(status_);
-    o.out = read_file(out_path_);
-    o.err = read_file(err_path_);
-    return o;
-  }
-
- private:
-  std::string out_path_, err_path_;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
-};
-
-Outcome run(const std::vector<std::string>& argv, const std::string& log_prefix,
-            ChildOptions options = {}) {
-  Child child(argv, log_prefix, options);
-  return child.wait();
-}
-
-// argv from a program, then space-separated options, then single arguments (paths).
-std::vector<std::string> command(const std::string& program, const std::string& options,
-                                 std::vector<std::string> more = {}) {
-  std::vector<std::string> argv = {program};
-  std::istringstream words(options);
-  for (std::string w; words >> w;) argv.push_back(w);
-  argv.insert(argv.end(), more.begin(), more.end());
-  return argv;
-}
 
 bool small_tests() {
   const char* v = std::getenv("DIGITS_TEST_SMALL");
@@ -774,9 +672,12 @@ TEST_P(StopSignal, SavesExitsWith128PlusSignalAndResumesExactly) {
                                                << " batch " << saved->progress.batch_in_epoch;
 }
 
-INSTANTIATE_TEST_SUITE_P(IntAndTerm, StopSignal, ::testing::Values(SIGINT, SIGTERM),
+// SIGHUP: a closed terminal or a dropped ssh session saves like SIGTERM.
+INSTANTIATE_TEST_SUITE_P(IntTermAndHup, StopSignal, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
                          [](const auto& info) {
-                           return info.param == SIGINT ? "SIGINT" : "SIGTERM";
+                           return info.param == SIGINT    ? "SIGINT"
+                                  : info.param == SIGTERM ? "SIGTERM"
+                                                          : "SIGHUP";
                          });
 
 // ---------------------------------------------------------------------------------------------

@@ -95,6 +95,10 @@ TEST(Replay, LoadNamesAMissingFileOrAFolder) {
   ASSERT_FALSE(folder);
   EXPECT_NE(folder.error().message.find("is a directory"), std::string::npos);
   testing::write_file(dir.file("ok.replay"), "down 0.5 0.5\nup\n");
+  // A device never ends: reading stops at a size no script reaches, with an error.
+  auto endless = load_replay("/dev/zero");
+  ASSERT_FALSE(endless);
+  EXPECT_NE(endless.error().message.find("/dev/zero"), std::string::npos);
   auto ok = load_replay(dir.file("ok.replay"));
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->size(), 2u);

@@ -182,6 +182,7 @@ TEST(Trainer, ResumingWithOtherOptionsOrDataIsRefusedUnlessFineTuning) {
   auto t = Trainer::start(c, small_data());
   ASSERT_TRUE(t);
   run(**t, 1);
+  t.value().reset();  // the run ends and frees its folder's lock
   const std::string last = dir.file("last.pt");
 
   TrainConfig other_lr = c;
@@ -264,6 +265,28 @@ TEST(Trainer, RejectsBadOptionsAndTestFormatData) {
     ASSERT_FALSE(bad_mixup) << alpha;
     EXPECT_NE(bad_mixup.error().message.find("--mixup"), std::string::npos);
   }
+}
+
+// A run whose weights stop being finite ends with an Error before saving anything of them; what
+// was saved before stays byte for byte.
+TEST(Trainer, ADivergedRunStopsAndKeepsTheLastGoodCheckpoint) {
+  TempDir dir;
+  auto t = Trainer::start(small_config(dir.path(), 3), small_data());
+  ASSERT_TRUE(t);
+  run(**t, 1);
+  const std::string last = testing::read_file(dir.file("last.pt"));
+  const std::string best = testing::read_file(dir.file("best.pt"));
+  {
+    torch::NoGradGuard no_grad;
+    (*t)->net()->parameters()[0].fill_(std::nan(""));  // as a too-high learning rate would
+  }
+  auto r = (*t)->run({});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("diverged at epoch 2"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("last good state (epoch 1)"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(testing::read_file(dir.file("last.pt")), last);
+  EXPECT_EQ(testing::read_file(dir.file("best.pt")), best);
 }
 
 TEST(Trainer, MixupTrainsOnBlendedBatchesAndValidatesOnPlainImages) {

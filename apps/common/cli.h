@@ -23,6 +23,7 @@ inline constexpr int kExitFailure = 1;    // an internal or system error (disk f
 inline constexpr int kExitBadInput = 2;   // bad option, bad file, bad checkpoint
 inline constexpr int kExitSigint = 130;   // 128 + SIGINT
 inline constexpr int kExitSigterm = 143;  // 128 + SIGTERM
+inline constexpr int kExitSighup = 129;   // 128 + SIGHUP
 
 // Parses argv. Returns an exit code when the program should stop now: 0 after --help, 2 after a
 // usage error (the message and the usage line go to stderr).
@@ -49,8 +50,14 @@ inline int fail(const std::string& program, const std::string& message, int code
   return code;
 }
 
-// SIGINT and SIGTERM ask the program to stop at the next safe point (a batch boundary). A second
-// signal exits at once; whatever was saved before stays intact (saves are atomic).
+// Output to a closed pipe (`digit-predict ... | head -1`) fails quietly instead of killing the
+// program before it has written its files.
+inline void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
+
+// SIGINT, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) ask the program to stop
+// at the next safe point (a batch boundary). A second signal exits at once; whatever was saved
+// before stays intact (saves are atomic). SIGPIPE is ignored: output to a closed pipe
+// (`digit-train | head -1`) fails quietly instead of killing the run.
 class StopSignal {
  public:
   static void install() {
@@ -59,10 +66,13 @@ class StopSignal {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+    ignore_sigpipe();
   }
   static const std::atomic<bool>* flag() { return &requested(); }
   static bool stop_requested() { return requested().load(); }
-  // The exit code for the signal received: 130 for SIGINT, 143 for SIGTERM, 0 for none.
+  // The exit code for the signal received: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, 0
+  // for none.
   static int exit_code() {
     const int s = signal_number().load();
     return s == 0 ? 0 : 128 + s;

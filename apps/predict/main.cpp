@@ -15,6 +15,7 @@
 #include "digits/dataset.h"
 #include "digits/holdout.h"
 #include "digits/metrics.h"
+#include "digits/output_file.h"
 #include "digits/predictor.h"
 #include "digits/runtime.h"
 #include "digits/submission.h"
@@ -106,6 +107,7 @@ int run(int argc, char** argv) {
   fraction_opt->needs(seed_opt);
 
   if (auto code = digits::cli::parse(app, argc, argv)) return *code;
+  digits::cli::ignore_sigpipe();
 
   digits::configure_runtime(threads);
   auto device = digits::parse_device(device_name);
@@ -120,6 +122,23 @@ int run(int argc, char** argv) {
     }
     checkpoints.push_back(found);
   }
+  // Outputs never destroy inputs, nor each other: checked before any work, and again for the
+  // default submission.csv once it is known to be needed.
+  std::vector<std::string> inputs = csvs;
+  inputs.insert(inputs.end(), checkpoints.begin(), checkpoints.end());
+  auto check_outputs = [&]() -> digits::Status {
+    if (!out.empty()) DIGITS_RETURN_IF_ERROR(digits::check_output(out, "--out", inputs));
+    if (!probabilities_out.empty()) {
+      std::vector<std::string> taken = inputs;
+      if (!out.empty() && !digits::is_stdout(out)) taken.push_back(out);
+      DIGITS_RETURN_IF_ERROR(digits::check_output(probabilities_out, "--probabilities", taken));
+      if (probabilities_out == out && !digits::is_stdout(out)) {
+        return digits::Error{"--probabilities " + probabilities_out + ": is also --out"};
+      }
+    }
+    return {};
+  };
+  if (auto st = check_outputs(); !st) return fail(kProgram, st.error().message);
   auto predictor = digits::Predictor::load(checkpoints, *device);
   if (!predictor) return fail(kProgram, predictor.error().message);
   const auto& members = predictor->members();
@@ -221,6 +240,7 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   } else if (out.empty()) {
     out = kDefaultSubmission;
+    if (auto st = check_outputs(); !st) return fail(kProgram, st.error().message);
   }
   if (!out.empty()) {
     if (auto st = digits::write_submission(out, predicted, image_ids); !st) {

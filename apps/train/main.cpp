@@ -11,6 +11,7 @@
 #include "digits/dataset.h"
 #include "digits/model.h"
 #include "digits/options.h"
+#include "digits/output_file.h"
 #include "digits/runtime.h"
 #include "digits/trainer.h"
 #include "options_cli.h"
@@ -33,14 +34,22 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
-}  // namespace
+// What the program is doing, for the one line an exception (out of memory) ends it with.
+const char* g_doing = "starting";
 
-int main(int argc, char** argv) {
+// Whether two paths name the same existing folder.
+bool same_folder(const std::string& a, const std::string& b) {
+  const auto ia = digits::file_id(a.empty() ? "." : a), ib = digits::file_id(b.empty() ? "." : b);
+  return ia && ib && *ia == *ib;
+}
+
+int run(int argc, char** argv) {
   using digits::cli::fail;
   digits::TrainConfig c;  // defaults
   int threads = 0;
   std::string resume_path;
   bool fine_tune = false;
+  bool force = false;
   int64_t stop_after = -1;
   bool quiet = false;
 
@@ -63,7 +72,11 @@ int main(int argc, char** argv) {
                  "Options not given are taken from it; options given must match it");
   app.add_flag("--fine-tune", fine_tune,
                "With --resume: start a new run from the checkpoint's weights, allowing other "
-               "data and options (same architecture)");
+               "data and options (same architecture), in DIR/fine-tuned/ of the checkpoint's "
+               "folder unless --checkpoint-dir says otherwise");
+  app.add_flag("--force", force,
+               "Start a new run in a --checkpoint-dir that holds another run's files: they are "
+               "moved to DIR/previous-<time>/ first, never deleted");
   app.add_option("--threads", threads, "CPU threads (0: one per core)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -83,12 +96,21 @@ int main(int argc, char** argv) {
     auto stored = digits::decode_options(loaded->train_options);
     if (!stored) return fail(kProgram, resume_path + ": " + stored.error().message);
     c = stored.value();
-    // The run goes on in the checkpoint's folder unless told otherwise.
+    // The run goes on in the checkpoint's folder unless told otherwise; a fine-tune is a new run
+    // and never writes over its source, so it goes to a folder of its own.
     c.checkpoint_dir = std::filesystem::path(resume_path).parent_path().lexically_normal().string();
     if (c.checkpoint_dir.empty()) c.checkpoint_dir = ".";
+    if (fine_tune)
+      c.checkpoint_dir = (std::filesystem::path(c.checkpoint_dir) / "fine-tuned").string();
     checkpoint = std::move(loaded.value());
   }
   if (auto st = options.apply(c); !st) return fail(kProgram, st.error().message);
+  const bool own_folder =
+      checkpoint && !fine_tune &&
+      same_folder(std::filesystem::path(resume_path).parent_path().string(), c.checkpoint_dir);
+  const auto folder = own_folder ? digits::FolderUse::kContinue
+                      : force    ? digits::FolderUse::kSetAside
+                                 : digits::FolderUse::kNewRun;
   if (c.data_paths.empty()) {
     const std::string found = default_data_path();
     if (found.empty()) {
@@ -99,6 +121,15 @@ int main(int argc, char** argv) {
     c.data_paths.push_back(found);
   }
 
+  // The run's outputs are never one of its inputs.
+  for (const auto& name : {"last.pt", "best.pt", "metrics.csv"}) {
+    const std::string out = (std::filesystem::path(c.checkpoint_dir) / name).string();
+    if (auto st = digits::check_output(out, "--checkpoint-dir", c.data_paths); !st) {
+      return fail(kProgram, st.error().message);
+    }
+  }
+
+  g_doing = "loading the data";
   digits::CsvOptions csv;
   csv.limit = c.limit;
   const auto t0 = std::chrono::steady_clock::now();
@@ -112,19 +143,26 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
                join(c.data_paths, ", ").c_str(), load_s);
 
-  auto trainer = checkpoint
-                     ? digits::Trainer::resume(
-                           std::move(*checkpoint), c, std::move(data.value()),
-                           fine_tune ? digits::ResumeMode::kFineTune : digits::ResumeMode::kExact)
-                     : digits::Trainer::start(c, std::move(data.value()));
+  g_doing = "setting up the run";
+  auto trainer =
+      checkpoint
+          ? digits::Trainer::resume(
+                std::move(*checkpoint), c, std::move(data.value()),
+                fine_tune ? digits::ResumeMode::kFineTune : digits::ResumeMode::kExact, folder)
+          : digits::Trainer::start(c, std::move(data.value()), folder);
   if (!trainer) {
-    return fail(kProgram, (resume_path.empty() ? "" : resume_path + ": ") +
-                              trainer.error().message +
-                              (resume_path.empty() || fine_tune
-                                   ? ""
-                                   : " (add --fine-tune to start a new run from its weights)"));
+    const std::string& m = trainer.error().message;
+    const bool differs = m.rfind("options differ", 0) == 0 || m.rfind("the data differs", 0) == 0;
+    return fail(kProgram, (resume_path.empty() ? "" : resume_path + ": ") + m +
+                              (differs && !fine_tune
+                                   ? " (add --fine-tune to start a new run from its weights)"
+                                   : ""));
   }
   auto& t = *trainer.value();
+  if (!t.set_aside_folder().empty()) {
+    std::fprintf(stderr, "moved the earlier run's files in %s to %s/\n", c.checkpoint_dir.c_str(),
+                 t.set_aside_folder().c_str());
+  }
   std::fprintf(stderr,
                "%s %s: model %s (%lld parameters), %lld training and %lld validation images, "
                "epoch %lld of %lld, %d threads on %s; checkpoints in %s/\n",
@@ -155,6 +193,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   };
 
+  g_doing = "training";
   auto result = t.run(hooks);
   progress.finish();
   if (!result) return fail(kProgram, result.error().message, digits::cli::kExitFailure);
@@ -179,4 +218,32 @@ int main(int argc, char** argv) {
                                                   : digits::cli::kExitSigint;
   }
   return digits::cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The library reports bad input as values; what LibTorch may still throw (out of memory, a
+  // device failure) ends the program with one line instead of an abort. Saved files stay.
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    return digits::cli::fail(kProgram,
+                             std::string("out of memory while ") + g_doing +
+                                 " (try a smaller --batch-size or --limit); saved checkpoints "
+                                 "are intact",
+                             digits::cli::kExitFailure);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    const bool memory =
+        what.find("alloc") != std::string::npos || what.find("out of memory") != std::string::npos;
+    return digits::cli::fail(kProgram,
+                             std::string(memory ? "out of memory while " : "failed while ") +
+                                 g_doing + ": " + what.substr(0, what.find('\n')) +
+                                 "; saved checkpoints are intact",
+                             digits::cli::kExitFailure);
+  } catch (const std::exception& e) {
+    return digits::cli::fail(kProgram, std::string("failed while ") + g_doing + ": " + e.what(),
+                             digits::cli::kExitFailure);
+  }
 }

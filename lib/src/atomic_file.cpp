@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+
+#include "digits/output_file.h"
 
 namespace digits::detail {
 namespace {
@@ -35,28 +38,60 @@ void remove_stale_temporaries(const std::string& path) {
   }
 }
 
-}  // namespace
+// What `path` finally names once every symbolic link on the way is followed: the file a write
+// must replace, so that the link itself stays (a dangling link names where its file will be).
+std::string follow_links(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  return p.string();
+}
 
-Status write_file_atomically(const std::string& path, const std::string& bytes,
-                             const std::string& what) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const std::string noun = what.empty() ? "" : " " + what;
-  auto failed = [&](const char* verb, int err) {
-    ::unlink(tmp.c_str());
-    return Error{path + ": cannot " + verb + noun + ": " + std::strerror(err)};
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{path + ": cannot write" + noun + ": " + std::strerror(errno)};
+Status write_all(int fd, const std::string& bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      return failed("write", err);
-    }
+    if (n <= 0) return Error{std::strerror(n < 0 ? errno : EIO)};
     done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status write_file_atomically(const std::string& path_given, const std::string& bytes,
+                             const std::string& what) {
+  const std::string noun = what.empty() ? "" : " " + what;
+  if (is_discard(path_given)) return {};
+  if (is_stdout(path_given)) {
+    if (auto st = write_all(STDOUT_FILENO, bytes); !st) {
+      return Error{path_given + ": cannot write" + noun + ": " + st.error().message};
+    }
+    return {};
+  }
+  const std::string path = follow_links(path_given);
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    return Error{path_given + ": cannot write" + noun +
+                 ": it is not a regular file (a device, FIFO or folder), and is never replaced"};
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  auto failed = [&](const char* verb, int err) {
+    ::unlink(tmp.c_str());
+    return Error{path_given + ": cannot " + verb + noun + ": " + std::strerror(err)};
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{path_given + ": cannot write" + noun + ": " + std::strerror(errno)};
+  if (auto st = write_all(fd, bytes); !st) {
+    const int err = errno != 0 ? errno : EIO;
+    ::close(fd);
+    return failed("write", err);
   }
   if (::fsync(fd) != 0) {
     const int err = errno;

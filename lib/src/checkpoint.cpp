@@ -247,6 +247,25 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     c.data.fingerprint = r.integer<uint64_t>("data.fingerprint");
     if (r.failed()) return r.error();
     if (!(c.normalization.std > 0)) return Error{path + ": checkpoint has norm.std <= 0"};
+    // What no run writes: counts below 0, accuracies outside [0, 1].
+    const std::pair<const char*, bool> sane[] = {
+        {"epoch", p.epoch >= 0},
+        {"batch_in_epoch", p.batch_in_epoch >= 0},
+        {"global_step", p.global_step >= 0},
+        {"epoch_samples", p.epoch_samples >= 0},
+        {"epoch_loss_sum", p.epoch_loss_sum >= 0},
+        {"data.rows", c.data.rows >= 0},
+        {"best_val_acc",
+         std::isnan(p.best_val_acc) || (p.best_val_acc >= 0 && p.best_val_acc <= 1)},
+        {"last_val_acc",
+         std::isnan(p.last_val_acc) || (p.last_val_acc >= 0 && p.last_val_acc <= 1)},
+    };
+    for (const auto& [key, ok] : sane) {
+      if (!ok) {
+        return Error{path + ": checkpoint metadata: " + key + "=" + r.str(key) +
+                     " is out of range (no run writes it)"};
+      }
+    }
     const std::string prefix = kTrainPrefix;
     for (const auto& [k, v] : r.values()) {
       if (k.compare(0, prefix.size(), prefix) == 0) c.train_options[k.substr(prefix.size())] = v;
@@ -272,6 +291,13 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     const std::string difference = layout_difference(expected, layout(*c.net));
     if (!difference.empty()) {
       return Error{path + ": weights do not fit " + arch_text + ": " + difference};
+    }
+    for (const auto& w : c.net->named_parameters()) {
+      if (!torch::isfinite(w.value()).all().item<bool>()) {
+        return Error{path + ": weight " + w.key() +
+                     " is not finite (nan or inf: the model of a run that diverged); it cannot "
+                     "predict or be trained on"};
+      }
     }
     c.net->to(device);
     c.net->eval();

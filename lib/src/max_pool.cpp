@@ -75,8 +75,8 @@ class MaxPool2x2 : public torch::autograd::Function<MaxPool2x2> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     const int64_t oh = h / 2, ow = w / 2;
-    auto out = torch::empty({n, c, oh, ow},
-                            x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+    auto out =
+        torch::empty({n, c, oh, ow}, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
     auto where = torch::empty({n, oh, ow, c}, x.options().dtype(torch::kUInt8));
     const float* in = x.data_ptr<float>();
     float* o = out.data_ptr<float>();
@@ -135,8 +135,7 @@ class MaxPool2x2 : public torch::autograd::Function<MaxPool2x2> {
 torch::Tensor max_pool2x2_relu(const torch::Tensor& x) {
   const bool fits = x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
                     x.size(2) % 2 == 0 && x.size(3) % 2 == 0 &&
-                    x.is_contiguous(torch::MemoryFormat::ChannelsLast) &&
-                    x.nbytes() <= kLargest;
+                    x.is_contiguous(torch::MemoryFormat::ChannelsLast) && x.nbytes() <= kLargest;
   if (!fits) {
     return torch::relu(
         torch::nn::functional::max_pool2d(x, torch::nn::functional::MaxPool2dFuncOptions(2)));

@@ -96,25 +96,22 @@ std::unique_ptr<OneDnnNet::Impl> OneDnnNet::build(const ConvStack& stack) {
         dnnl::convolution_forward::desc(
             dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
             memory::desc(shape, kF32, Tag::any), memory::desc(weights, kF32, Tag::any),
-            memory::desc({out}, kF32, Tag::x), memory::desc(dst, kF32, Tag::any), stride, pad,
-            pad),
+            memory::desc({out}, kF32, Tag::x), memory::desc(dst, kF32, Tag::any), stride, pad, pad),
         with_relu, engine);
     const memory src = impl->as(x, pd.src_desc());
     const memory w = copy_into(c.weight, weights, Tag::oihw, pd.weights_desc(), engine, stream);
     const memory b = copy_into(c.bias, {out}, Tag::x, pd.bias_desc(), engine, stream);
     x = memory(pd.dst_desc(), engine);
-    impl->steps.push_back({dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src},
-                                                           {DNNL_ARG_WEIGHTS, w},
-                                                           {DNNL_ARG_BIAS, b},
-                                                           {DNNL_ARG_DST, x}}});
+    impl->steps.push_back(
+        {dnnl::convolution_forward(pd),
+         {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, x}}});
     shape = dst;
     if (c.pool) {
       shape = {1, out, side / 2, side / 2};
       dnnl::pooling_forward::primitive_desc pool(
-          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::pooling_max, x.get_desc(),
-                                      memory::desc(shape, kF32, Tag::any), {2, 2}, {2, 2}, {0, 0},
-                                      {0, 0}),
+          dnnl::pooling_forward::desc(
+              dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, x.get_desc(),
+              memory::desc(shape, kF32, Tag::any), {2, 2}, {2, 2}, {0, 0}, {0, 0}),
           engine);
       const memory src_pool = x;
       x = memory(pool.dst_desc(), engine);
@@ -124,9 +121,10 @@ std::unique_ptr<OneDnnNet::Impl> OneDnnNet::build(const ConvStack& stack) {
   }
 
   // The linear layer, as a loop of our own: oneDNN's inner product of one image costs more in
-  // threading and GEMM set-up than its 8,000 multiply-adds. Its weights [10, C, H, W], in LibTorch's
-  // flattening order, are laid out in memory as the activation is, so each logit is a dot product
-  // of two arrays as they lie. A blocked activation layout is first reordered to a plain one.
+  // threading and GEMM set-up than its 8,000 multiply-adds. Its weights [10, C, H, W], in
+  // LibTorch's flattening order, are laid out in memory as the activation is, so each logit is a
+  // dot product of two arrays as they lie. A blocked activation layout is first reordered to a
+  // plain one.
   const int64_t classes = stack.fc_weight.size(0), features = shape[1] * shape[2] * shape[3];
   if (classes != kClasses || stack.fc_weight.size(1) != features) return nullptr;
   const memory::desc last = x.get_desc();
@@ -136,8 +134,7 @@ std::unique_ptr<OneDnnNet::Impl> OneDnnNet::build(const ConvStack& stack) {
   const memory::desc plain = x.get_desc();
   const auto* strides = plain.data.format_desc.blocking.strides;
   impl->activation = x;
-  impl->fc_weights = copy_into(stack.fc_weight, {classes, shape[1], shape[2], shape[3]},
-                               Tag::oihw,
+  impl->fc_weights = copy_into(stack.fc_weight, {classes, shape[1], shape[2], shape[3]}, Tag::oihw,
                                memory::desc({classes, shape[1], shape[2], shape[3]}, kF32,
                                             Dims{features, strides[1], strides[2], strides[3]}),
                                engine, stream);

@@ -2,10 +2,10 @@
 //
 // LibTorch reaches oneDNN too, but one image through it pays more in per-operator work
 // (dispatch, tensor and descriptor creation, allocations) than in arithmetic
-// (docs/results/code-notes.md). Here every primitive, every weight in oneDNN's blocked layout and every buffer is made once,
-// when the network is frozen; a forward pass is the primitives' execution and nothing else.
-// Built only where oneDNN's own package is found (DIGITS_HAVE_ONEDNN); elsewhere, and off the
-// CPU, InferenceNet keeps LibTorch's path.
+// (docs/results/code-notes.md). Here every primitive, every weight in oneDNN's blocked layout and
+// every buffer is made once, when the network is frozen; a forward pass is the primitives'
+// execution and nothing else. Built only where oneDNN's own package is found (DIGITS_HAVE_ONEDNN);
+// elsewhere, and off the CPU, InferenceNet keeps LibTorch's path.
 #pragma once
 
 #include <memory>

@@ -56,7 +56,9 @@ struct Range {
   std::string help(const std::string& type) const {
     if (hi == kInf && lo == 0) return lo_open ? "POSITIVE" : "NONNEGATIVE";
     if (hi == kInf && lo == -kInf) return "";
-    if (type == "FLOAT") return type + " in [" + display(lo) + " - " + display(hi) + "]";
+    if (type == "FLOAT") {
+      return type + (lo_open ? " in (" : " in [") + display(lo) + " - " + display(hi) + "]";
+    }
     return type + " in [" + display(static_cast<int64_t>(lo)) + " - " +
            display(static_cast<int64_t>(hi)) + "]";
   }
@@ -236,8 +238,11 @@ std::vector<OptionSpec> make_table() {
   t.push_back(number(
       "batch-size", "Images per training step", [](R c) -> int64_t& { return c.batch_size; },
       between(2, 1 << 20)));
+  // Above 10 every optimizer here diverges at once; 1e300 overflowed float and aborted.
+  Range lr = positive();
+  lr.hi = 10;
   t.push_back(number(
-      "lr", "Peak learning rate", [](R c) -> double& { return c.lr; }, positive()));
+      "lr", "Peak learning rate", [](R c) -> double& { return c.lr; }, lr));
   t.push_back(choice("optimizer", "sgd (momentum, Nesterov), adam or adamw",
                      [](R c) -> Optimizer& { return c.optimizer; }));
   t.push_back(number(

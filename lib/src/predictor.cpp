@@ -44,8 +44,9 @@ torch::Tensor shift_images(const torch::Tensor& images, int64_t dy, int64_t dx) 
   auto out = torch::zeros_like(images);
   const int64_t y0 = std::max<int64_t>(0, dy), y1 = std::min(h, h + dy);
   const int64_t x0 = std::max<int64_t>(0, dx), x1 = std::min(w, w + dx);
-  out.slice(-2, y0, y1).slice(-1, x0, x1).copy_(
-      images.slice(-2, y0 - dy, y1 - dy).slice(-1, x0 - dx, x1 - dx));
+  out.slice(-2, y0, y1)
+      .slice(-1, x0, x1)
+      .copy_(images.slice(-2, y0 - dy, y1 - dy).slice(-1, x0 - dx, x1 - dx));
   return out;
 }
 

@@ -36,7 +36,8 @@ Result<torch::Device> parse_device(const std::string& name) {
   }
   if (device.is_cuda()) {
     if (!torch::cuda::is_available()) {
-      return Error{"device '" + name + "' asked for, but this LibTorch build or machine has no "
+      return Error{"device '" + name +
+                   "' asked for, but this LibTorch build or machine has no "
                    "CUDA GPU; use --device cpu"};
     }
     if (device.has_index() && device.index() >= static_cast<int>(torch::cuda::device_count())) {

@@ -11,11 +11,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "codec.h"
 #include "digits/random.h"
 #include "digits/runtime.h"
-#include "codec.h"
 #include "metrics_log.h"
+#include "run_folder.h"
 
 namespace digits {
 
@@ -98,6 +100,8 @@ struct Trainer::State {
   RunProgress progress;
   DigitNet net;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::optional<detail::RunLock> lock;
+  std::string set_aside;  // where an earlier run's files went
 
   std::string path(const std::string& name) const {
     return (std::filesystem::path(config.checkpoint_dir) / name).string();
@@ -148,6 +152,9 @@ struct Trainer::State {
     std::error_code ec;
     std::filesystem::create_directories(options.checkpoint_dir, ec);
     if (ec) return Error{options.checkpoint_dir + ": cannot create directory: " + ec.message()};
+    auto taken = detail::RunLock::take(options.checkpoint_dir);
+    DIGITS_RETURN_IF_ERROR(taken);
+    lock = std::move(taken.value());
     // Find an unwritable folder now, not after the first epoch's work.
     const std::string probe = path(".write-test." + std::to_string(::getpid()));
     {
@@ -160,14 +167,56 @@ struct Trainer::State {
     std::filesystem::remove(probe, ec);
     return {};
   }
+
+  // A new run's folder: empty of other runs' files, or those set aside when asked.
+  Status claim_folder(FolderUse use) {
+    const auto found = detail::run_files_in(config.checkpoint_dir);
+    if (found.empty()) return {};
+    if (use == FolderUse::kSetAside) {
+      auto aside = detail::set_aside(config.checkpoint_dir);
+      DIGITS_RETURN_IF_ERROR(aside);
+      set_aside = *aside;
+      return {};
+    }
+    std::string files;
+    for (const auto& f : found) files += (files.empty() ? "" : ", ") + f;
+    return Error{config.checkpoint_dir + ": holds another run's files (" + files +
+                 "); resume that run with --resume " + path("last.pt") +
+                 ", give this run another --checkpoint-dir, or pass --force to move them to " +
+                 config.checkpoint_dir + "/previous-<time>/"};
+  }
+
+  // The best validation accuracy DIR/best.pt records, when it is of this run (same options and
+  // data): an exact resume from an older last.pt must not replace it with a worse one.
+  double best_on_disk(const Checkpoint& resumed) const {
+    auto best = load_checkpoint(path("best.pt"));
+    if (!best || best->data != resumed.data) return std::nan("");
+    auto a = decode_options(best->train_options), b = decode_options(resumed.train_options);
+    if (!a || !b || !option_differences(*a, *b).empty()) return std::nan("");
+    return best->progress.best_val_acc;
+  }
 };
+
+// Whether every weight and buffer of `net` is finite (a diverged run's are not).
+static bool finite(const DigitNetImpl& net) {
+  for (const auto& p : net.parameters()) {
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  }
+  for (const auto& b : net.buffers()) {
+    if (b.is_floating_point() && !torch::isfinite(b).all().item<bool>()) return false;
+  }
+  return true;
+}
 
 Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
 Trainer::~Trainer() = default;
 
-Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Dataset data) {
+Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Dataset data,
+                                                FolderUse folder) {
   auto s = std::make_unique<State>();
   DIGITS_RETURN_IF_ERROR(s->init(config, data));
+  DIGITS_RETURN_IF_ERROR(
+      s->claim_folder(folder == FolderUse::kContinue ? FolderUse::kNewRun : folder));
   s->norm = measure_normalization(s->train.images.to(torch::kCPU));
   torch::manual_seed(config.seed);
   auto net = make_model(config.model);
@@ -181,7 +230,7 @@ Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Datas
 }
 
 Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainConfig& config,
-                                                 Dataset data, ResumeMode mode) {
+                                                 Dataset data, ResumeMode mode, FolderUse folder) {
   auto s = std::make_unique<State>();
   DIGITS_RETURN_IF_ERROR(s->init(config, data));
   if (ckpt.model != config.model) {
@@ -197,9 +246,12 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   s->net->train();
   s->optimizer = make_optimizer(config, *s->net);
   if (mode == ResumeMode::kFineTune) {
+    DIGITS_RETURN_IF_ERROR(
+        s->claim_folder(folder == FolderUse::kContinue ? FolderUse::kNewRun : folder));
     s->metrics().remove();
     return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
   }
+  if (folder != FolderUse::kContinue) DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
 
   // Decoded, so that options a checkpoint predates compare as their defaults.
   auto stored = decode_options(ckpt.train_options);
@@ -229,6 +281,12 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   }
   DIGITS_RETURN_IF_ERROR(s->metrics().trim_after(ckpt.progress.epoch));
   s->progress = ckpt.progress;
+  if (folder == FolderUse::kContinue) {
+    const double on_disk = s->best_on_disk(ckpt);
+    if (on_disk > s->progress.best_val_acc || std::isnan(s->progress.best_val_acc)) {
+      if (!std::isnan(on_disk)) s->progress.best_val_acc = on_disk;
+    }
+  }
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
 
@@ -263,6 +321,20 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
   const int64_t steps_at_start = p.global_step;
   int64_t epochs_this_call = 0;
   auto stopped = [&] { return hooks.stop != nullptr && hooks.stop->load(); };
+  // What DIR/last.pt holds, for the message of a run that diverged.
+  std::string saved;
+  if (p.epoch > 0 || p.batch_in_epoch > 0) {
+    saved = "epoch " + std::to_string(p.epoch);
+    if (p.batch_in_epoch > 0) saved += ", batch " + std::to_string(p.batch_in_epoch);
+  }
+  auto diverged = [&](int64_t batch, const std::string& what) {
+    return Error{"training diverged at epoch " + std::to_string(p.epoch + 1) + ", batch " +
+                 std::to_string(batch) + " (" + what + "); nothing of it was saved: " +
+                 (saved.empty()
+                      ? std::string("no checkpoint had been written yet")
+                      : s.path("last.pt") + " keeps the last good state (" + saved + ")") +
+                 "; try a lower --lr than " + detail::format_real(c.lr)};
+  };
   auto result = [&](StopReason why) {
     return TrainResult{why, p.epoch, p.best_val_acc, s.path("last.pt")};
   };
@@ -297,7 +369,11 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
       s.optimizer->step();
 
       const int64_t bs = index.numel();
-      p.epoch_loss_sum += loss.item<double>() * static_cast<double>(bs);
+      const double batch_loss = loss.item<double>();
+      if (!std::isfinite(batch_loss)) {
+        return diverged(b + 1, "the loss is " + detail::format_real(batch_loss));
+      }
+      p.epoch_loss_sum += batch_loss * static_cast<double>(bs);
       p.epoch_samples += bs;
       p.global_step += 1;
       p.batch_in_epoch = b + 1;
@@ -314,11 +390,13 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
                         per_step * static_cast<double>(total_steps - p.global_step)});
       }
       if (interrupted) {
+        if (!finite(*s.net)) return diverged(b + 1, "a weight is no longer finite");
         DIGITS_RETURN_IF_ERROR(s.save("last.pt"));
         return result(StopReason::kInterrupted);
       }
     }
 
+    if (!finite(*s.net)) return diverged(batches, "a weight is no longer finite");
     const auto val = s.val.size() > 0 ? evaluate(s.val) : Evaluation{std::nan(""), std::nan("")};
     EpochReport report{
         p.epoch + 1,
@@ -344,6 +422,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
       DIGITS_RETURN_IF_ERROR(s.save("best.pt"));
     }
     DIGITS_RETURN_IF_ERROR(s.save("last.pt"));
+    saved = "epoch " + std::to_string(p.epoch);
     if (hooks.on_epoch) hooks.on_epoch(report);
     epochs_this_call += 1;
     if (stopped()) return result(StopReason::kInterrupted);
@@ -360,5 +439,6 @@ int64_t Trainer::epochs_done() const { return s_->progress.epoch; }
 int64_t Trainer::train_size() const { return s_->train.size(); }
 int64_t Trainer::val_size() const { return s_->val.size(); }
 DigitNet Trainer::net() const { return s_->net; }
+const std::string& Trainer::set_aside_folder() const { return s_->set_aside; }
 
 }  // namespace digits

@@ -112,12 +112,22 @@ Result<std::vector<ReplayEvent>> load_replay(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return Error{path + ": is a directory, not a replay script"};
+  // A script is text a person or a test wrote: a device such as /dev/zero never ends, so reading
+  // stops at a size no script reaches.
+  constexpr std::streamsize kMaxBytes = 16 << 20;
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{path + ": cannot open replay script: " + std::strerror(errno)};
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text(static_cast<size_t>(kMaxBytes) + 1, '\0');
+  in.read(text.data(), kMaxBytes + 1);
   if (in.bad()) return Error{path + ": cannot read replay script"};
-  return parse_replay(text.str(), path);
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (static_cast<std::streamsize>(text.size()) > kMaxBytes) {
+    return Error{path + ": is over 16 MB, not a replay script"};
+  }
+  if (text.find('\0') != std::string::npos) {
+    return Error{path + ": holds NUL bytes: not a replay script (text, one event a line)"};
+  }
+  return parse_replay(text, path);
 }
 
 }  // namespace digits

@@ -54,9 +54,9 @@ class [[nodiscard]] Status {
 
 // Returns the Error of `expr` (a Status or a Result) from the enclosing function, which returns
 // a Status or a Result; goes on when `expr` succeeded.
-#define DIGITS_RETURN_IF_ERROR(expr)             \
-  do {                                           \
-    if (auto digits_st_ = (expr); !digits_st_) { \
-      return digits_st_.error();                 \
-    }                                            \
+#define DIGITS_RETURN_IF_ERROR(expr)                    \
+  do {                                                  \
+    if (const auto& digits_st_ = (expr); !digits_st_) { \
+      return digits_st_.error();                        \
+    }                                                   \
   } while (false)

@@ -75,18 +75,32 @@ enum class ResumeMode {
   kFineTune,  // start a new run (epoch 0, fresh optimizer) from the checkpoint's weights
 };
 
+// How a run takes its checkpoint folder. Whatever the choice, the folder is locked while the run
+// lives (a second run there is refused, naming the holder), and no run's files are overwritten
+// by another run's.
+enum class FolderUse {
+  kNewRun,    // a new run: a folder that holds another run's files is refused
+  kSetAside,  // a new run: another run's files there move to DIR/previous-<time>/ (--force)
+  kContinue,  // an exact resume in the run's own folder (kNewRun for a fine-tune)
+};
+
 class Trainer {
  public:
   // A new run on `data` (train format).
-  static Result<std::unique_ptr<Trainer>> start(const TrainConfig& config, Dataset data);
+  static Result<std::unique_ptr<Trainer>> start(const TrainConfig& config, Dataset data,
+                                                FolderUse folder = FolderUse::kNewRun);
   // Continues (or fine-tunes from) a checkpoint. kExact refuses other options or other data,
-  // with a message naming each difference.
+  // with a message naming each difference. In the run's own folder, DIR/best.pt of the same run
+  // sets the bar for "best" (an older last.pt never replaces a better best.pt).
   static Result<std::unique_ptr<Trainer>> resume(Checkpoint checkpoint, const TrainConfig& config,
-                                                 Dataset data, ResumeMode mode);
+                                                 Dataset data, ResumeMode mode,
+                                                 FolderUse folder = FolderUse::kContinue);
   ~Trainer();
 
   // Trains until the run's total epochs, `stop_after_epochs`, or `stop`. Writes DIR/last.pt
   // (every epoch and when stopped), DIR/best.pt (when val_acc improves) and DIR/metrics.csv.
+  // A loss or weights that are no longer finite end the run with an Error before anything of
+  // them is saved: the checkpoints keep the last good state.
   Result<TrainResult> run(const TrainHooks& hooks);
 
   const TrainConfig& config() const;
@@ -94,6 +108,8 @@ class Trainer {
   int64_t train_size() const;
   int64_t val_size() const;
   DigitNet net() const;
+  // Where kSetAside moved an earlier run's files; "" when nothing was moved.
+  const std::string& set_aside_folder() const;
 
   // Loss and accuracy of the current network on labelled data.
   struct Evaluation {
