@@ -164,8 +164,9 @@ TEST(TrainOutput, ACheckpointFolderWhoseFilesAreTheDataIsRefused) {
   TempDir dir;
   fs::create_directories(dir.file("ck"));
   const std::string data = dir.file("ck/metrics.csv");
-  fs::copy_file(testing::mnist_sample_path(), dir.file("sample.csv.gz"));
-  write_file(data, read_file(dir.file("sample.csv.gz")));  // gzip bytes under a .csv name
+  std::string rows = testing::kaggle_header(true) + "\n";
+  for (int label = 0; label < 10; ++label) rows += testing::kaggle_row(label, 9 * label) + "\n";
+  write_file(data, rows);  // a labelled CSV that happens to be named like the run's log
   const std::string before = read_file(data);
   const Outcome o = run(command(kTrain, "--limit 50 --epochs 1 --width 4 --quiet",
                                 {"--data", data, "--checkpoint-dir", dir.file("ck")}),

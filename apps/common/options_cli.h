@@ -68,12 +68,6 @@ class TrainOptions {
 
   // The table's own check, so a bad value is a usage error (exit 2) naming the option.
   static CLI::Validator validator(const OptionSpec& spec) {
-    std::string description = spec.allowed;
-    if (!spec.choices.empty()) {
-      description = "{";
-      for (const auto& c : spec.choices) description += (description.size() > 1 ? "," : "") + c;
-      description += "}";
-    }
     return CLI::Validator(
         [&spec](std::string& text) -> std::string {
           TrainConfig scratch;
@@ -84,7 +78,7 @@ class TrainOptions {
           const std::string prefix = "--" + spec.name + " ";
           return m.compare(0, prefix.size(), prefix) == 0 ? m.substr(prefix.size()) : m;
         },
-        description);
+        spec.allowed);
   }
 
   std::deque<Slot> slots_;  // stable addresses: CLI11 writes into them

@@ -121,14 +121,6 @@ int run(int argc, char** argv) {
     c.data_paths.push_back(found);
   }
 
-  // The run's outputs are never one of its inputs.
-  for (const auto& name : {"last.pt", "best.pt", "metrics.csv"}) {
-    const std::string out = (std::filesystem::path(c.checkpoint_dir) / name).string();
-    if (auto st = digits::check_output(out, "--checkpoint-dir", c.data_paths); !st) {
-      return fail(kProgram, st.error().message);
-    }
-  }
-
   g_doing = "loading the data";
   digits::CsvOptions csv;
   csv.limit = c.limit;

@@ -52,15 +52,16 @@ std::string follow_links(const std::string& path) {
   return p.string();
 }
 
-Status write_all(int fd, const std::string& bytes) {
+// Writes all of `bytes` to `fd`: 0, or the error number of the write that failed.
+int write_all(int fd, const std::string& bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error{std::strerror(n < 0 ? errno : EIO)};
+    if (n <= 0) return n < 0 ? errno : EIO;
     done += static_cast<size_t>(n);
   }
-  return {};
+  return 0;
 }
 
 }  // namespace
@@ -70,8 +71,8 @@ Status write_file_atomically(const std::string& path_given, const std::string& b
   const std::string noun = what.empty() ? "" : " " + what;
   if (is_discard(path_given)) return {};
   if (is_stdout(path_given)) {
-    if (auto st = write_all(STDOUT_FILENO, bytes); !st) {
-      return Error{path_given + ": cannot write" + noun + ": " + st.error().message};
+    if (const int err = write_all(STDOUT_FILENO, bytes); err != 0) {
+      return Error{path_given + ": cannot write" + noun + ": " + std::strerror(err)};
     }
     return {};
   }
@@ -88,8 +89,7 @@ Status write_file_atomically(const std::string& path_given, const std::string& b
   };
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Error{path_given + ": cannot write" + noun + ": " + std::strerror(errno)};
-  if (auto st = write_all(fd, bytes); !st) {
-    const int err = errno != 0 ? errno : EIO;
+  if (const int err = write_all(fd, bytes); err != 0) {
     ::close(fd);
     return failed("write", err);
   }

@@ -292,12 +292,10 @@ Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device
     if (!difference.empty()) {
       return Error{path + ": weights do not fit " + arch_text + ": " + difference};
     }
-    for (const auto& w : c.net->named_parameters()) {
-      if (!torch::isfinite(w.value()).all().item<bool>()) {
-        return Error{path + ": weight " + w.key() +
-                     " is not finite (nan or inf: the model of a run that diverged); it cannot "
-                     "predict or be trained on"};
-      }
+    if (const std::string bad = first_non_finite(*c.net); !bad.empty()) {
+      return Error{path + ": " + bad +
+                   " is not finite (nan or inf: the model of a run that diverged); it cannot "
+                   "predict or be trained on"};
     }
     c.net->to(device);
     c.net->eval();

@@ -231,6 +231,18 @@ Result<DigitNet> make_model(const ModelConfig& config) {
                "); known models: " + name_list<Arch>(", ")};
 }
 
+std::string first_non_finite(const DigitNetImpl& net) {
+  for (const auto& p : net.named_parameters()) {
+    if (!torch::isfinite(p.value()).all().item<bool>()) return "parameter " + p.key();
+  }
+  for (const auto& b : net.named_buffers()) {
+    if (b.value().is_floating_point() && !torch::isfinite(b.value()).all().item<bool>()) {
+      return "buffer " + b.key();
+    }
+  }
+  return {};
+}
+
 int64_t parameter_count(const DigitNetImpl& net) {
   int64_t n = 0;
   for (const auto& p : net.parameters()) n += p.numel();

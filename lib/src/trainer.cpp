@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "codec.h"
+#include "digits/output_file.h"
 #include "digits/random.h"
 #include "digits/runtime.h"
 #include "metrics_log.h"
@@ -134,6 +135,10 @@ struct Trainer::State {
     DIGITS_RETURN_IF_ERROR(parsed_device);
     DIGITS_RETURN_IF_ERROR(require_labels(d, "the training data"));
     config = options;
+    // The run's own files are never one of its data files.
+    for (const auto& name : detail::run_files()) {
+      DIGITS_RETURN_IF_ERROR(check_output(path(name), "--checkpoint-dir", options.data_paths));
+    }
     device = *parsed_device;
     data = {d.size(), fingerprint(d)};
     const auto split = stratified_split(d.labels, options.val_fraction, options.split_seed());
@@ -168,7 +173,8 @@ struct Trainer::State {
     return {};
   }
 
-  // A new run's folder: empty of other runs' files, or those set aside when asked.
+  // A new run's folder: empty of other runs' files, or those set aside when asked (kSetAside;
+  // any other use refuses them).
   Status claim_folder(FolderUse use) {
     const auto found = detail::run_files_in(config.checkpoint_dir);
     if (found.empty()) return {};
@@ -186,27 +192,16 @@ struct Trainer::State {
                  config.checkpoint_dir + "/previous-<time>/"};
   }
 
-  // The best validation accuracy DIR/best.pt records, when it is of this run (same options and
+  // The best validation accuracy DIR/best.pt records, when it is of this run (its options and
   // data): an exact resume from an older last.pt must not replace it with a worse one.
-  double best_on_disk(const Checkpoint& resumed) const {
+  double best_on_disk() const {
     auto best = load_checkpoint(path("best.pt"));
-    if (!best || best->data != resumed.data) return std::nan("");
-    auto a = decode_options(best->train_options), b = decode_options(resumed.train_options);
-    if (!a || !b || !option_differences(*a, *b).empty()) return std::nan("");
+    if (!best || best->data != data) return std::nan("");
+    auto options = decode_options(best->train_options);
+    if (!options || !option_differences(*options, config).empty()) return std::nan("");
     return best->progress.best_val_acc;
   }
 };
-
-// Whether every weight and buffer of `net` is finite (a diverged run's are not).
-static bool finite(const DigitNetImpl& net) {
-  for (const auto& p : net.parameters()) {
-    if (!torch::isfinite(p).all().item<bool>()) return false;
-  }
-  for (const auto& b : net.buffers()) {
-    if (b.is_floating_point() && !torch::isfinite(b).all().item<bool>()) return false;
-  }
-  return true;
-}
 
 Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
 Trainer::~Trainer() = default;
@@ -215,8 +210,7 @@ Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Datas
                                                 FolderUse folder) {
   auto s = std::make_unique<State>();
   DIGITS_RETURN_IF_ERROR(s->init(config, data));
-  DIGITS_RETURN_IF_ERROR(
-      s->claim_folder(folder == FolderUse::kContinue ? FolderUse::kNewRun : folder));
+  DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
   s->norm = measure_normalization(s->train.images.to(torch::kCPU));
   torch::manual_seed(config.seed);
   auto net = make_model(config.model);
@@ -246,8 +240,7 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   s->net->train();
   s->optimizer = make_optimizer(config, *s->net);
   if (mode == ResumeMode::kFineTune) {
-    DIGITS_RETURN_IF_ERROR(
-        s->claim_folder(folder == FolderUse::kContinue ? FolderUse::kNewRun : folder));
+    DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
     s->metrics().remove();
     return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
   }
@@ -282,10 +275,9 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   DIGITS_RETURN_IF_ERROR(s->metrics().trim_after(ckpt.progress.epoch));
   s->progress = ckpt.progress;
   if (folder == FolderUse::kContinue) {
-    const double on_disk = s->best_on_disk(ckpt);
-    if (on_disk > s->progress.best_val_acc || std::isnan(s->progress.best_val_acc)) {
-      if (!std::isnan(on_disk)) s->progress.best_val_acc = on_disk;
-    }
+    const double on_disk = s->best_on_disk();
+    double& best = s->progress.best_val_acc;
+    if (!std::isnan(on_disk) && (std::isnan(best) || on_disk > best)) best = on_disk;
   }
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
@@ -390,13 +382,17 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
                         per_step * static_cast<double>(total_steps - p.global_step)});
       }
       if (interrupted) {
-        if (!finite(*s.net)) return diverged(b + 1, "a weight is no longer finite");
+        if (auto bad = first_non_finite(*s.net); !bad.empty()) {
+          return diverged(b + 1, bad + " is no longer finite");
+        }
         DIGITS_RETURN_IF_ERROR(s.save("last.pt"));
         return result(StopReason::kInterrupted);
       }
     }
 
-    if (!finite(*s.net)) return diverged(batches, "a weight is no longer finite");
+    if (auto bad = first_non_finite(*s.net); !bad.empty()) {
+      return diverged(batches, bad + " is no longer finite");
+    }
     const auto val = s.val.size() > 0 ? evaluate(s.val) : Evaluation{std::nan(""), std::nan("")};
     EpochReport report{
         p.epoch + 1,

@@ -64,4 +64,8 @@ Result<DigitNet> make_model(const ModelConfig& config);
 
 int64_t parameter_count(const DigitNetImpl& net);
 
+// "parameter fc.weight" or "buffer block1.1.running_var": the first floating-point tensor of
+// `net` holding a nan or inf (the weights of a run that diverged); "" when every one is finite.
+std::string first_non_finite(const DigitNetImpl& net);
+
 }  // namespace digits

@@ -93,7 +93,6 @@ struct OptionSpec {
   std::string help;
   std::string type;     // for --help: INT, UINT, FLOAT, TEXT
   std::string allowed;  // for --help: "POSITIVE", "FLOAT in [0 - 0.5]", "{sgd,adam,adamw}", ""
-  std::vector<std::string> choices;  // the names of an enum option, else empty
   Kind kind = Kind::kValue;
   OptionRole role = OptionRole::kIdentity;
   bool show_default = true;
