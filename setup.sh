@@ -30,9 +30,10 @@ esac
 
 # --- 1. Debian packages -------------------------------------------------------------------
 # Build and run: compiler, CMake, LibTorch (CPU), the CSV parser, SDL2 for the drawing app,
-# GoogleTest, CLI11, Google Benchmark, zlib for .csv.gz; oneDNN's headers (LibTorch already
-# runs on its library) so that single images skip LibTorch's per-operator work (2.7x faster).
-packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev
+# GoogleTest, CLI11, Google Benchmark, zlib for .csv.gz, libpng for images; oneDNN's headers
+# (LibTorch already runs on its library) so that single images skip LibTorch's per-operator work
+# (2.7x faster).
+packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev libpng-dev
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgtest-dev libcli11-dev libbenchmark-dev
   libdnnl-dev)
 # The embedded default data set is fetched with npm when there is no Kaggle train.csv.

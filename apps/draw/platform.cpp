@@ -13,8 +13,8 @@
 #include <iostream>
 
 #include "cli.h"
+#include "digits/png.h"
 #include "options.h"
-#include "png.h"
 
 namespace digits::draw {
 
@@ -149,7 +149,9 @@ bool Platform::save_screenshot(const std::string& path) {
                                     shot->pitch) != 0) {
     error = path + ": cannot read the window's pixels: " + SDL_GetError();
   } else if (strcasecmp(std::filesystem::path(path).extension().c_str(), ".png") == 0) {
-    error = write_png(path, static_cast<const uint8_t*>(shot->pixels), w, h, shot->pitch);
+    const auto st =
+        write_png_rgb(path, static_cast<const uint8_t*>(shot->pixels), w, h, shot->pitch);
+    if (!st) error = st.error().message;
   } else if (SDL_SaveBMP(shot.get(), path.c_str()) != 0) {
     error = path + ": cannot write: " + SDL_GetError();
   }

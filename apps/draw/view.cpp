@@ -19,8 +19,7 @@ std::string percent(double fraction, int decimals = 1) {
 
 CanvasPoint Layout::to_canvas(int window_x, int window_y) const {
   const double x = window_x * pixel_ratio, y = window_y * pixel_ratio;
-  return {static_cast<float>((x - canvas.x) / canvas.w),
-          static_cast<float>((y - canvas.y) / canvas.h)};
+  return canvas_point(x - canvas.x, y - canvas.y, canvas.w);
 }
 
 SDL_Point Layout::to_window(CanvasPoint p) const {

@@ -1,4 +1,4 @@
-// The drawing app's canvas: strokes of an anti-aliased round brush on a grey raster, with
+// The drawing canvas: strokes of an anti-aliased round brush on a grey raster, with
 // erasing, undo and a change counter. No SDL and no LibTorch: the app draws it, tests drive it.
 //
 // Positions are fractions of the canvas side (0..1, y down) and the brush radius is a fraction
@@ -6,6 +6,9 @@
 // window re-renders them sharp). Ink is composited with max (erasing with min), so a stroke
 // never darkens where its own segments overlap, and drawing segment by segment gives exactly
 // the raster that re-rendering the whole history gives.
+//
+// It is in the core library, not the drawing app's, because pen digits (pen.h) are drawn with
+// this brush for training and scoring: the network learns from what the app will show it.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +22,13 @@ struct CanvasPoint {
   float x = 0.f;  // 0 left edge .. 1 right edge
   float y = 0.f;  // 0 top edge .. 1 bottom edge
 };
+
+// A pointer at (x, y) pixels from the canvas's top-left corner, on a canvas `side` pixels wide,
+// as a canvas point: how the app turns the positions SDL reports into strokes, and how pen.h
+// places the points of a pen digit, so that both give the canvas the same numbers.
+inline CanvasPoint canvas_point(double x, double y, double side) {
+  return {static_cast<float>(x / side), static_cast<float>(y / side)};
+}
 
 // One press-drag-release of a mouse button, or a Clear (which undo can take back too).
 struct Stroke {
