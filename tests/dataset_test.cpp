@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "digits/data.h"
 #include "test_util.h"
 
 namespace digits {
@@ -186,11 +187,11 @@ TEST(KaggleCsv, SeveralFilesJoinInOrderAndMustShareAFormat) {
   write_file(dir.file("a.csv"), kaggle_header(true) + "\n" + ramp_row(1, 0) + "\n");
   write_file(dir.file("b.csv"), kaggle_header(true) + "\n" + ramp_row(2, 0) + "\n");
   write_file(dir.file("t.csv"), kaggle_header(false) + "\n" + kaggle_row(-1, 0) + "\n");
-  auto joined = load_kaggle_csvs({dir.file("a.csv"), dir.file("b.csv")});
+  auto joined = load_data({dir.file("a.csv"), dir.file("b.csv")});
   ASSERT_TRUE(joined) << joined.error().message;
   ASSERT_EQ(joined->size(), 2);
   EXPECT_EQ(joined->labels[1].item<int64_t>(), 2);
-  auto mixed = load_kaggle_csvs({dir.file("a.csv"), dir.file("t.csv")});
+  auto mixed = load_data({dir.file("a.csv"), dir.file("t.csv")});
   ASSERT_FALSE(mixed);
   EXPECT_NE(mixed.error().message.find("t.csv"), std::string::npos);
 }
@@ -258,10 +259,10 @@ TEST(Fingerprint, ChangesWithAnyPixelOrLabel) {
   const Dataset data = testing::mnist_sample(50);
   const uint64_t base = fingerprint(data);
   EXPECT_EQ(base, fingerprint(testing::mnist_sample(50)));
-  Dataset pixel{data.images.clone(), data.labels.clone()};
+  Dataset pixel{data.images.clone(), data.labels.clone(), {}};
   pixel.images[10][5][5] += 1;
   EXPECT_NE(base, fingerprint(pixel));
-  Dataset label{data.images.clone(), data.labels.clone()};
+  Dataset label{data.images.clone(), data.labels.clone(), {}};
   label.labels[3] = (label.labels[3] + 1) % 10;
   EXPECT_NE(base, fingerprint(label));
   EXPECT_NE(base, fingerprint(testing::mnist_sample(49)));

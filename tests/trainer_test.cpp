@@ -241,7 +241,7 @@ TEST(Trainer, RejectsBadOptionsAndTestFormatData) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("rmsprop"), std::string::npos);
 
-  Dataset unlabelled{small_data().images, torch::Tensor()};
+  Dataset unlabelled{small_data().images, torch::Tensor(), {}};
   auto test_format = Trainer::start(small_config(dir.path()), unlabelled);
   ASSERT_FALSE(test_format);
   EXPECT_NE(test_format.error().message.find("test format"), std::string::npos);

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "digits/checkpoint.h"
-#include "digits/dataset.h"
+#include "digits/data.h"
 #include "digits/model.h"
 #include "digits/options.h"
 #include "digits/output_file.h"
@@ -122,10 +122,8 @@ int run(int argc, char** argv) {
   }
 
   g_doing = "loading the data";
-  digits::CsvOptions csv;
-  csv.limit = c.limit;
   const auto t0 = std::chrono::steady_clock::now();
-  auto data = digits::load_kaggle_csvs(c.data_paths, csv);
+  auto data = digits::load_data(c.data_paths, digits::data_options(c));
   if (!data) return fail(kProgram, data.error().message);
   if (auto st = digits::require_labels(*data, join(c.data_paths, ", ")); !st) {
     return fail(kProgram, st.error().message);

@@ -401,28 +401,6 @@ Result<Dataset> load_kaggle_csv(const std::string& path, const CsvOptions& optio
   return load_one(path, options.limit);
 }
 
-Result<Dataset> load_kaggle_csvs(const std::vector<std::string>& paths, const CsvOptions& options) {
-  if (paths.empty()) return Error{"no data file given"};
-  std::vector<torch::Tensor> images, labels;
-  int64_t rows = 0;
-  for (const auto& path : paths) {
-    if (options.limit >= 0 && rows >= options.limit) break;
-    auto part = load_one(path, options.limit < 0 ? -1 : options.limit - rows);
-    if (!part) return part.error();
-    if (!images.empty() && part->has_labels() != labels.front().defined()) {
-      return Error{path + ": is in Kaggle " + (part->has_labels() ? "train" : "test") +
-                   " format but " + paths.front() + " is not; all data files must be alike"};
-    }
-    rows += part->size();
-    images.push_back(part->images);
-    labels.push_back(part->labels);
-  }
-  if (images.size() == 1) return Dataset{images[0], labels[0]};
-  Dataset joined{torch::cat(images), {}};
-  if (labels[0].defined()) joined.labels = torch::cat(labels);
-  return joined;
-}
-
 Status append_kaggle_row(const std::string& path, const torch::Tensor& image_u8, int64_t label) {
   if (label < 0 || label > 9)
     return Error{path + ": label " + std::to_string(label) + " is not 0..9"};
@@ -512,6 +490,12 @@ Dataset subset(const Dataset& data, const torch::Tensor& index) {
   Dataset out;
   out.images = data.images.index_select(0, index);
   if (data.has_labels()) out.labels = data.labels.index_select(0, index);
+  if (data.origin.defined()) {
+    const auto at = index.to(torch::kCPU);
+    const RowOrigin& o = data.origin;
+    out.origin = {o.file.index_select(0, at), o.writer.index_select(0, at),
+                  o.sample.index_select(0, at), o.pen.index_select(0, at)};
+  }
   return out;
 }
 

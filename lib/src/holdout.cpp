@@ -24,7 +24,8 @@ Result<Holdout> holdout_of(const Checkpoint& checkpoint) {
   if (!(options->val_fraction > 0)) {
     return Error{"its training run held out no rows (--val-fraction 0)"};
   }
-  return Holdout{options->val_fraction, options->split_seed(), options->limit};
+  return Holdout{options->val_fraction, options->split_seed(), options->limit,
+                 options->pen_brushes};
 }
 
 Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
@@ -60,7 +61,7 @@ Status check_training_data(const Checkpoint& checkpoint, const std::string& chec
 }
 
 torch::Tensor holdout_rows(const Dataset& data, const Holdout& holdout) {
-  return stratified_split(data.labels, holdout.val_fraction, holdout.seed).val;
+  return split_rows(data, holdout.val_fraction, holdout.seed).val;
 }
 
 }  // namespace digits

@@ -202,8 +202,10 @@ std::vector<OptionSpec> make_table() {
     OptionSpec data;
     data.name = "data";
     data.help =
-        "Training CSV; repeat to join several files. Default: the first of data/train.csv, "
-        "data/train.csv.gz, data/mnist-default.csv (or the checkpoint's, with --resume)";
+        "Training data: Kaggle CSVs and UNIPEN pen-digit files (plain or .gz; pen strokes are "
+        "drawn as digit-draw draws them); repeat to join several files. Default: the first of "
+        "data/train.csv, data/train.csv.gz, data/mnist-default.csv (or the checkpoint's, with "
+        "--resume)";
     data.type = "TEXT";
     data.kind = OptionSpec::Kind::kList;
     data.role = OptionRole::kData;
@@ -214,6 +216,39 @@ std::vector<OptionSpec> make_table() {
       return Status();
     };
     t.push_back(std::move(data));
+  }
+  {
+    // Beyond these the strokes are hairlines or blobs after the MNIST preparation.
+    const Range range = between(0.25, 4);
+    OptionSpec pen;
+    pen.name = "pen-brushes";
+    pen.help =
+        "UNIPEN data: draw each pen digit once per brush radius, relative to digit-draw's "
+        "default brush (1), e.g. 0.75 1 1.33";
+    pen.type = "FLOAT";
+    pen.allowed = "FLOAT in [0.25 - 4]";
+    pen.kind = OptionSpec::Kind::kList;
+    pen.role = OptionRole::kData;
+    pen.get = [](const TrainConfig& c) {
+      std::vector<std::string> v;
+      for (const double b : c.pen_brushes) v.push_back(format_real(b));
+      return v;
+    };
+    pen.set = [range](TrainConfig& c, const std::vector<std::string>& values) -> Status {
+      if (values.empty()) return Error{"--pen-brushes needs at least one radius"};
+      std::vector<double> brushes;
+      for (const auto& text : values) {
+        const auto v = parse_number<double>(text);
+        if (!v) return bad_value("pen-brushes", text, "not a finite number");
+        if (!range.contains(*v)) {
+          return bad_value("pen-brushes", text, "must be " + range.sentence(false));
+        }
+        brushes.push_back(*v);
+      }
+      c.pen_brushes = std::move(brushes);
+      return {};
+    };
+    t.push_back(std::move(pen));
   }
   t.push_back(number(
       "epochs", "Total epochs of the run; the LR schedule is built on it",
@@ -325,7 +360,6 @@ Status check_options(const TrainConfig& config) {
   if (config.data_paths.empty()) return Error{"no training data given (--data PATH)"};
   TrainConfig scratch;
   for (const auto& o : train_options()) {
-    if (o.kind == OptionSpec::Kind::kList) continue;
     if (auto st = o.set(scratch, o.get(config)); !st) return st;
   }
   return {};
@@ -359,7 +393,7 @@ Result<TrainConfig> decode_options(const std::map<std::string, std::string>& in)
       values.push_back(it->second);
     }
     used += values.size();
-    if (values.empty() && o.kind != OptionSpec::Kind::kList) continue;  // older: the default
+    if (values.empty()) continue;  // not stored by older versions: the default
     if (auto st = o.set(c, values); !st) {
       return Error{"stored training option " + st.error().message.substr(2)};
     }

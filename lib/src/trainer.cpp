@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "codec.h"
+#include "digits/data.h"
 #include "digits/output_file.h"
 #include "digits/random.h"
 #include "digits/runtime.h"
@@ -141,7 +142,7 @@ struct Trainer::State {
     }
     device = *parsed_device;
     data = {d.size(), fingerprint(d)};
-    const auto split = stratified_split(d.labels, options.val_fraction, options.split_seed());
+    const auto split = split_rows(d, options.val_fraction, options.split_seed());
     if (split.train.numel() < options.batch_size) {
       return Error{"only " + std::to_string(split.train.numel()) +
                    " training rows after the validation split, fewer than --batch-size " +

@@ -20,10 +20,22 @@ namespace digits {
 
 enum class CsvFormat { kTrain, kTest };
 
+// Where each row of a dataset joined from several files came from (data.h fills it in; a CSV
+// loaded on its own leaves it undefined). All int64 [N], on the CPU.
+struct RowOrigin {
+  torch::Tensor file;    // the row's file: its index in the list of files loaded
+  torch::Tensor writer;  // a pen digit's writer number in its file; -1 for CSV rows
+  torch::Tensor sample;  // a pen digit's sample number of that writer; -1 when not known
+  torch::Tensor pen;     // the pen digit the row was drawn from, counted over all the files'
+                         // pen digits (rows drawn with several brushes share it); -1 for CSV rows
+  bool defined() const { return file.defined(); }
+};
+
 // Images stay uint8 in memory (42,000 digits = 33 MB); batches are converted to float.
 struct Dataset {
   torch::Tensor images;  // uint8 [N, 28, 28]
   torch::Tensor labels;  // int64 [N]; undefined for the test format
+  RowOrigin origin;      // undefined for a single CSV
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   bool has_labels() const { return labels.defined(); }
@@ -48,10 +60,6 @@ struct CsvOptions {
 // Reads a Kaggle CSV (format told by its header). Errors name the file, line and column.
 Result<Dataset> load_kaggle_csv(const std::string& path, const CsvOptions& options = {});
 
-// Reads several files of one format and joins them in order; `limit` applies to the total.
-Result<Dataset> load_kaggle_csvs(const std::vector<std::string>& paths,
-                                 const CsvOptions& options = {});
-
 // Appends one labelled 28x28 image as a train-format row, writing the header if the file is new.
 Status append_kaggle_row(const std::string& path, const torch::Tensor& image_u8, int64_t label);
 
@@ -68,7 +76,7 @@ struct Split {
 // same split on every machine (own generator, no std:: distributions).
 Split stratified_split(const torch::Tensor& labels, double val_fraction, uint64_t seed);
 
-// Rows [index] of a dataset (labels too when present).
+// Rows [index] of a dataset (labels and origins too when present).
 Dataset subset(const Dataset& data, const torch::Tensor& index);
 
 }  // namespace digits

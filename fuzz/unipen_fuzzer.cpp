@@ -1,0 +1,36 @@
+// libFuzzer target: digits::parse_unipen on arbitrary bytes, then the first digit drawn as the
+// app draws it (pen.h). Parsing must return digits or a one-line error naming the file and line,
+// and drawing any digit that parsed must never crash or read out of bounds.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "digits/pen.h"
+#include "digits/unipen.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto digits = digits::parse_unipen(text, "fuzz.unipen");
+  if (!digits) {
+    const std::string& m = digits.error().message;
+    if (m.rfind("fuzz.unipen:", 0) != 0 || m.find('\n') != std::string::npos) {
+      std::fprintf(stderr, "bad error message: %s\n", m.c_str());
+      std::abort();
+    }
+    return 0;
+  }
+  for (const auto& d : *digits) {
+    bool ok = d.label >= 0 && d.label <= 9 && !d.strokes.empty();
+    for (const auto& s : d.strokes) ok = ok && !s.empty();
+    if (!ok) {
+      std::fprintf(stderr, "parsed a malformed digit at line %lld\n",
+                   static_cast<long long>(d.line));
+      std::abort();
+    }
+  }
+  digits::PenStyle small;
+  small.canvas_side = 64;  // the same code as the app's 528, faster
+  (void)digits::render_pen_digit(digits->front(), small);
+  return 0;
+}

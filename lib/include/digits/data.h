@@ -1,0 +1,43 @@
+// Labelled digits from any of the project's data files, and the train/validation split of them:
+// what digit-train trains on and digit-predict scores. Kaggle CSVs (dataset.h) give their rows;
+// UNIPEN files of pen strokes (unipen.h) give each digit drawn as the drawing app draws a user's
+// strokes (pen.h), once per brush. A file's kind is told by its content, not its name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "digits/dataset.h"
+#include "digits/error.h"
+#include "digits/options.h"
+#include "digits/pen.h"
+
+namespace digits {
+
+struct DataOptions {
+  int64_t limit = -1;  // the first N digits of the files in order (CSV rows and pen digits); -1 all
+  // Each pen digit is drawn once per brush: radii relative to the app's default brush (1).
+  std::vector<double> pen_brushes = {1.0};
+  PenStyle pen;  // the canvas and fill of the drawing
+};
+
+// The data options of a training run: its --limit and --pen-brushes.
+DataOptions data_options(const TrainConfig& config);
+
+// The files in order, joined: CSV rows as they are, then pen digits' drawings in file order
+// (each digit once per brush, the brushes in the order given). With more than one file or any
+// UNIPEN file, `origin` says where each row came from. All files must be labelled, or all be
+// test-format CSVs. Errors name the file (and line).
+Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options = {});
+
+// Whether `path` holds UNIPEN text (looks_like_unipen on its first bytes).
+bool is_unipen_file(const std::string& path);
+
+// The train/validation split of `data`, seeded and stratified by class: CSV rows exactly as
+// stratified_split splits them alone (adding pen files to a run leaves its CSV hold-out as it
+// was), and pen digits split as whole digits, so that no digit drawn with one brush is trained
+// on while its other drawings are held out.
+Split split_rows(const Dataset& data, double val_fraction, uint64_t seed);
+
+}  // namespace digits
