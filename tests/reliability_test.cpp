@@ -285,11 +285,11 @@ TEST(TrainCommandLine, MalformedOptionValueGivesMessageAndUsageLine) {
 
 TEST(PredictCommandLine, UnknownOptionAndMissingValueGiveMessageAndUsageLine) {
   TempDir dir;
-  // Arguments, and the option the message must name.
+  // Arguments, and the option the message must name (--csv is another name of --data).
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--csv x.csv --no-such-option", "--no-such-option"},
-      {"--csv", "--csv"},
-      {"--checkpoint m.pt --csv", "--csv"},
+      {"--csv", "--data"},
+      {"--checkpoint m.pt --csv", "--data"},
       {"--csv x.csv --checkpoint", "--checkpoint"},
       {"--csv x.csv --batch-size x", "--batch-size"},
   };

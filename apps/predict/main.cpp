@@ -1,7 +1,9 @@
-// digit-predict: runs trained checkpoints (one, or several as an ensemble) over a Kaggle CSV.
-// Test format: writes the Kaggle submission. Train format: prints accuracy, per-class precision
-// and recall and the confusion matrix. The work is in the library (predictor.h, metrics.h,
-// submission.h); this file is options and printing.
+// digit-predict: runs trained checkpoints (one, or several as an ensemble) over Kaggle CSVs and
+// UNIPEN pen-digit files. Test format: writes the Kaggle submission. Labelled data: prints
+// accuracy, per-class precision and recall and the confusion matrix, per file and per writer of
+// pen digits, and draws the misread digits on a contact sheet. The work is in the library
+// (data.h, predictor.h, metrics.h, submission.h, contact_sheet.h); this file is options and
+// printing.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,7 +14,8 @@
 
 #include "cli.h"
 #include "digits/checkpoint.h"
-#include "digits/dataset.h"
+#include "digits/contact_sheet.h"
+#include "digits/data.h"
 #include "digits/holdout.h"
 #include "digits/metrics.h"
 #include "digits/output_file.h"
@@ -31,6 +34,21 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
+// "W:S" (writer W's sample S) as the pair; nullopt when it is not two numbers.
+std::optional<std::pair<int64_t, int64_t>> parse_sample_key(const std::string& text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  try {
+    size_t a = 0, b = 0;
+    const int64_t w = std::stoll(text.substr(0, colon), &a);
+    const int64_t n = std::stoll(text.substr(colon + 1), &b);
+    if (a != colon || b != text.size() - colon - 1 || w < 0 || n < 0) return std::nullopt;
+    return std::pair{w, n};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::string describe(const digits::Checkpoint& c) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%s, epoch %lld, val_acc %.4f", describe(c.model).c_str(),
@@ -38,10 +56,36 @@ std::string describe(const digits::Checkpoint& c) {
   return buf;
 }
 
+// Each file's accuracy when there are several, and each pen writer's: real handwriting is
+// judged writer by writer.
+void print_by_file_and_writer(const std::vector<std::string>& files,
+                              const digits::RowOrigin& origin, const torch::Tensor& labels,
+                              const torch::Tensor& predicted) {
+  const auto by_file = digits::confusion_by(origin.file, labels, predicted);
+  for (const auto& [f, cm] : by_file) {
+    const auto in_file = origin.file.eq(f).nonzero().reshape({-1});
+    const auto writers = origin.writer.index_select(0, in_file);
+    const bool pen = writers.ge(0).any().item<bool>();
+    if (by_file.size() == 1 && !pen) continue;
+    std::printf("\nfile=%s %s\n", files[static_cast<size_t>(f)].c_str(),
+                digits::format_accuracy_line(cm).c_str());
+    if (!pen) continue;
+    const auto scores = digits::confusion_by(writers, labels.index_select(0, in_file),
+                                             predicted.index_select(0, in_file));
+    double worst = 1.0;
+    for (const auto& [w, wcm] : scores) {
+      std::printf("writer=%lld %s\n", static_cast<long long>(w),
+                  digits::format_accuracy_line(wcm).c_str());
+      worst = std::min(worst, wcm.accuracy());
+    }
+    std::printf("writers=%zu worst_writer_accuracy=%.6f\n", scores.size(), worst);
+  }
+}
+
 int run(int argc, char** argv) {
   using digits::cli::fail;
-  std::vector<std::string> checkpoints, csvs;
-  std::string out, probabilities_out;
+  std::vector<std::string> checkpoints, csvs, excludes;
+  std::string out, probabilities_out, misread_png;
   bool tta = false, holdout = false, quiet = false;
   int64_t batch_size = 1000, limit = -1, holdout_seed = -1;
   double val_fraction = 0.1;
@@ -51,11 +95,15 @@ int run(int argc, char** argv) {
   CLI::App app{
       "Predicts handwritten digits with trained checkpoints.\n"
       "On a Kaggle test-format CSV (pixel0,...,pixel783) it writes the submission file "
-      "(ImageId,Label; ImageId counts rows from 1). On a labelled train-format CSV "
-      "(label,pixel0,...) it prints accuracy=F, per-class precision and recall and the 10x10 "
-      "confusion matrix on stdout; --out still writes the predictions. Several --checkpoint "
-      "options form an ensemble: their class probabilities are averaged (each member's own "
-      "accuracy is printed too).\n"
+      "(ImageId,Label; ImageId counts rows from 1). On labelled data, a train-format CSV "
+      "(label,pixel0,...) or a UNIPEN file of pen strokes (each digit drawn as digit-draw "
+      "draws it), it prints accuracy=F, per-class precision and recall and the 10x10 "
+      "confusion matrix on stdout, then each file's and each pen writer's accuracy; --out "
+      "still writes the predictions, --misread-png draws the misread digits. Several "
+      "--checkpoint options form an ensemble: their class probabilities are averaged (each "
+      "member's own accuracy is printed too).\n"
+      "Real handwriting, e.g. UCI's pen digits of 14 writers:\n"
+      "  digit-predict --data pendigits-orig.tes.gz --misread-png misread.png\n"
       "Held-out accuracy: --holdout scores only the rows the checkpoint's training run held out "
       "for validation (the same stratified split digit-train made), e.g.\n"
       "  digit-predict --checkpoint checkpoints/best.pt --csv data/train.csv --holdout\n"
@@ -66,10 +114,18 @@ int run(int argc, char** argv) {
   app.add_option("--checkpoint", checkpoints,
                  "Checkpoint to predict with; repeat for an ensemble. Default: "
                  "the newer of checkpoints/best.pt and checkpoints/pretrained.pt");
-  app.add_option("--csv", csvs,
-                 "Kaggle CSV (.csv or .csv.gz), test or train format; repeat to join files of "
-                 "one format in order (as digit-train --data does)")
+  app.add_option("--data,--csv", csvs,
+                 "Kaggle CSV (.csv or .csv.gz, test or train format) or UNIPEN pen-digit file "
+                 "(plain or .gz); repeat to join labelled files, or test-format CSVs, in order "
+                 "(as digit-train --data does)")
       ->required();
+  app.add_option("--misread-png", misread_png,
+                 "Labelled data: draw every misread digit, as the network saw it, on a contact "
+                 "sheet here (PNG; captions TRUE>READ), atomically");
+  app.add_option("--exclude", excludes,
+                 "Leave out pen digit W:S (writer W's sample S, in every UNIPEN file), e.g. the "
+                 "broken samples a corpus documents; repeat for more")
+      ->type_name("W:S");
   app.add_option("--out", out,
                  "Write predictions (ImageId,Label) here, atomically. Default for test-format "
                  "input: submission.csv; none for labelled input");
@@ -82,7 +138,7 @@ int run(int argc, char** argv) {
   app.add_flag("--holdout", holdout,
                "Score only the rows the checkpoints' training run held out for validation (its "
                "--val-fraction, --split-seed/--seed and --limit, read from the checkpoint); the "
-               "--csv files must be that run's --data");
+               "--data files must be that run's --data");
   auto* seed_opt = app.add_option("--holdout-seed", holdout_seed,
                                   "Score only the rows a digit-train run with this "
                                   "--seed (or --split-seed) and --val-fraction held out")
@@ -108,6 +164,14 @@ int run(int argc, char** argv) {
 
   if (auto code = digits::cli::parse(app, argc, argv)) return *code;
   digits::cli::ignore_sigpipe();
+  std::vector<std::pair<int64_t, int64_t>> excluded;
+  for (const auto& text : excludes) {
+    const auto key = parse_sample_key(text);
+    if (!key) {
+      return fail(kProgram, "--exclude " + text + ": expected WRITER:SAMPLE, e.g. 10:157");
+    }
+    excluded.push_back(*key);
+  }
 
   digits::configure_runtime(threads);
   auto device = digits::parse_device(device_name);
@@ -128,6 +192,9 @@ int run(int argc, char** argv) {
   inputs.insert(inputs.end(), checkpoints.begin(), checkpoints.end());
   auto check_outputs = [&]() -> digits::Status {
     if (!out.empty()) DIGITS_RETURN_IF_ERROR(digits::check_output(out, "--out", inputs));
+    if (!misread_png.empty()) {
+      DIGITS_RETURN_IF_ERROR(digits::check_output(misread_png, "--misread-png", inputs));
+    }
     if (!probabilities_out.empty()) {
       std::vector<std::string> taken = inputs;
       if (!out.empty() && !digits::is_stdout(out)) taken.push_back(out);
@@ -157,10 +224,11 @@ int run(int argc, char** argv) {
   }
 
   const std::string data_name = join(csvs, " + ");
-  digits::CsvOptions csv;
-  csv.limit = split ? split->limit : limit;
+  digits::DataOptions load;
+  load.limit = limit;
+  if (split) load = split->data_options();
   const auto t0 = std::chrono::steady_clock::now();
-  auto data = digits::load_kaggle_csvs(csvs, csv);
+  auto data = digits::load_data(csvs, load);
   if (!data) return fail(kProgram, data.error().message);
   std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
                data_name.c_str(),
@@ -183,6 +251,34 @@ int run(int argc, char** argv) {
         stderr, "scoring the %lld held-out rows (val-fraction %g, split seed %llu) of %lld\n",
         static_cast<long long>(rows.numel()), split->val_fraction,
         static_cast<unsigned long long>(split->seed), static_cast<long long>(data->size()));
+  }
+  digits::RowOrigin origin = data->origin;
+  if (image_ids.defined() && origin.defined()) {
+    const auto rows = image_ids - 1;
+    origin = digits::subset(*data, rows).origin;
+  }
+  if (!excluded.empty()) {
+    if (!origin.defined()) {
+      return fail(kProgram, "--exclude: " + data_name + " has no pen digits (UNIPEN files)");
+    }
+    auto keep = torch::ones({images.size(0)}, torch::kBool);
+    for (const auto& [w, n] : excluded) {
+      const auto hit = origin.writer.eq(w).logical_and(origin.sample.eq(n));
+      if (hit.any().item<bool>() == false) {
+        std::fprintf(stderr, "--exclude %lld:%lld: no such pen digit in %s\n",
+                     static_cast<long long>(w), static_cast<long long>(n), data_name.c_str());
+      }
+      keep.logical_and_(hit.logical_not());
+    }
+    const auto kept = keep.nonzero().reshape({-1});
+    if (!image_ids.defined()) image_ids = torch::arange(1, images.size(0) + 1, torch::kInt64);
+    std::fprintf(stderr, "left out %lld rows (--exclude)\n",
+                 static_cast<long long>(images.size(0) - kept.numel()));
+    images = images.index_select(0, kept);
+    if (labels.defined()) labels = labels.index_select(0, kept);
+    image_ids = image_ids.index_select(0, kept);
+    origin = {origin.file.index_select(0, kept), origin.writer.index_select(0, kept),
+              origin.sample.index_select(0, kept), origin.pen.index_select(0, kept)};
   }
   if (images.size(0) == 0) return fail(kProgram, data_name + ": no rows to predict");
 
@@ -237,7 +333,21 @@ int run(int argc, char** argv) {
     std::printf("%s\n\n%s\n%s", digits::format_accuracy_line(cm).c_str(),
                 digits::format_class_table(cm).c_str(),
                 digits::format_confusion_matrix(cm).c_str());
+    if (origin.defined()) print_by_file_and_writer(csvs, origin, labels, predicted);
     std::fflush(stdout);
+    if (!misread_png.empty()) {
+      // Sorted by true label, then by what was read: confusions of one kind side by side.
+      const auto wrong = predicted.ne(labels).nonzero().reshape({-1});
+      const auto key = labels.index_select(0, wrong) * 10 + predicted.index_select(0, wrong);
+      const auto order = wrong.index_select(
+          0, std::get<1>(key.sort(c10::optional<bool>(true), /*dim=*/0, /*descending=*/false)));
+      auto st = digits::write_contact_sheet(misread_png, images.index_select(0, order),
+                                            labels.index_select(0, order),
+                                            predicted.index_select(0, order));
+      if (!st) return fail(kProgram, st.error().message, digits::cli::kExitFailure);
+      std::fprintf(stderr, "drew the %lld misread digits on %s\n",
+                   static_cast<long long>(order.numel()), misread_png.c_str());
+    }
   } else if (out.empty()) {
     out = kDefaultSubmission;
     if (auto st = check_outputs(); !st) return fail(kProgram, st.error().message);

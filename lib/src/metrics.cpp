@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 
 namespace digits {
 
@@ -82,6 +83,19 @@ double ConfusionMatrix::precision(int64_t digit) const {
 
 double ConfusionMatrix::recall(int64_t digit) const {
   return ratio(counts_[digit][digit], support(digit));
+}
+
+std::vector<std::pair<int64_t, ConfusionMatrix>> confusion_by(const torch::Tensor& groups,
+                                                              const torch::Tensor& labels,
+                                                              const torch::Tensor& predicted) {
+  const auto g = groups.to(torch::kCPU).to(torch::kInt64).contiguous();
+  const auto y = labels.to(torch::kCPU).to(torch::kInt64).contiguous();
+  const auto p = predicted.to(torch::kCPU).to(torch::kInt64).contiguous();
+  std::map<int64_t, ConfusionMatrix> by;
+  for (int64_t i = 0; i < g.numel(); ++i) {
+    by[g.data_ptr<int64_t>()[i]].add(y.data_ptr<int64_t>()[i], p.data_ptr<int64_t>()[i]);
+  }
+  return {by.begin(), by.end()};
 }
 
 std::string format_accuracy_line(const ConfusionMatrix& m) {

@@ -275,7 +275,7 @@ elseif(CASE STREQUAL "bad_input")
     "--checkpoint,${WORK}/a/last.pt,--csv,${WORK}/test.csv,--holdout|test format"
     "--checkpoint,${WORK}/a/last.pt,--csv,${WORK}/test.csv,--holdout-seed,1|test format"
     "--checkpoint,${WORK}/a/last.pt,--csv,${WORK}/test.csv,--holdout,--limit,5|excludes"
-    "--checkpoint,${WORK}/a/last.pt|--csv"
+    "--checkpoint,${WORK}/a/last.pt|--data is required"
     "--checkpoint,${WORK}/a/last.pt,--csv,${WORK}/test.csv,--batch-size|batch-size")
   foreach(c ${cases})
     string(REPLACE "|" ";" c "${c}")

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "digits/image.h"
 
@@ -34,6 +36,12 @@ class ConfusionMatrix {
  private:
   std::array<std::array<int64_t, kClasses>, kClasses> counts_{};
 };
+
+// One matrix per value of `groups` (int64 [N], e.g. each row's writer), in ascending order of
+// the values: how the score spreads over writers or files.
+std::vector<std::pair<int64_t, ConfusionMatrix>> confusion_by(const torch::Tensor& groups,
+                                                              const torch::Tensor& labels,
+                                                              const torch::Tensor& predicted);
 
 // "accuracy=0.996190 correct=4184 total=4200": one line, for people and scripts.
 std::string format_accuracy_line(const ConfusionMatrix& m);
