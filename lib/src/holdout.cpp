@@ -51,11 +51,18 @@ Status check_training_data(const Checkpoint& checkpoint, const std::string& chec
                            const Dataset& data, const std::string& data_name) {
   DIGITS_RETURN_IF_ERROR(require_labels(data, data_name));
   if (DataIdentity{data.size(), fingerprint(data)} != checkpoint.data) {
+    // Its own --data, as it was given, is the likeliest fix.
+    std::string its_data;
+    if (auto options = decode_options(checkpoint.train_options)) {
+      for (const auto& p : options->data_paths) its_data += " " + p;
+    }
     return Error{checkpoint_path + ": was trained on other data (" +
                  std::to_string(checkpoint.data.rows) + " rows) than " + data_name + " (" +
                  std::to_string(data.size()) +
                  " rows, other digest), so its held-out rows are unknown there; pass the same "
-                 "files in the same order as its --data, or choose a split with --holdout-seed"};
+                 "files in the same order as its --data" +
+                 (its_data.empty() ? "" : " (" + its_data.substr(1) + ")") +
+                 ", or choose a split with --holdout-seed"};
   }
   return {};
 }
