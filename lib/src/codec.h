@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace digits::detail {
@@ -22,7 +23,7 @@ inline std::string format_real(double v) {
 
 // An integer (any width, signedness checked) or a finite double; nullopt for anything else.
 template <class T>
-std::optional<T> parse_number(const std::string& text) {
+std::optional<T> parse_number(std::string_view text) {
   T v{};
   const char* end = text.data() + text.size();
   auto [at, ec] = std::from_chars(text.data(), end, v);

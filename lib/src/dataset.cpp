@@ -24,6 +24,7 @@
 
 #include "csv_rows.h"
 #include "digits/random.h"
+#include "gz_read.h"
 
 namespace digits {
 
@@ -43,23 +44,9 @@ class GzByteSource : public io::ByteSourceBase {
   explicit GzByteSource(gzFile file) : file_(file) {}
   ~GzByteSource() override { gzclose(file_); }
   int read(char* buffer, int size) override {
-    const int n = gzread(file_, buffer, static_cast<unsigned>(size));
-    if (n < 0) {
-      int code = 0;
-      const char* what = gzerror(file_, &code);
-      throw std::runtime_error(std::string("read failed: ") + what);
-    }
-    if (n == 0 && !gzeof(file_)) throw std::runtime_error("read failed");
-    int code = 0;
-    const char* what = gzerror(file_, &code);
-    if (code != Z_OK && code != Z_STREAM_END && code != Z_BUF_ERROR) {
-      throw std::runtime_error(std::string("corrupt compressed data: ") + what);
-    }
-    // zlib reports a gzip stream cut short only as Z_BUF_ERROR at its end.
-    if (n < size && code == Z_BUF_ERROR) {
-      throw std::runtime_error("compressed file is truncated (unexpected end of gzip stream)");
-    }
-    return n;
+    const auto r = detail::gz_read(file_, buffer, static_cast<unsigned>(size));
+    if (!r.problem.empty()) throw std::runtime_error(r.problem);
+    return r.bytes;
   }
 
  private:

@@ -4,15 +4,19 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <string>
 
+#include "codec.h"
+#include "gz_read.h"
+
 namespace digits {
 
 namespace {
+
+using detail::parse_number;
 
 constexpr size_t kMaxFileBytes = size_t{1} << 30;  // 1 GiB of text: far beyond any corpus file
 constexpr double kMaxCoordinate = 1e9;  // tablets count in thousands; beyond this, a broken file
@@ -23,7 +27,8 @@ Error at(const std::string& name, int64_t line, const std::string& what) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -35,18 +40,6 @@ std::string_view next_word(std::string_view& s) {
   const auto word = s.substr(0, n);
   s.remove_prefix(n);
   return word;
-}
-
-template <class T>
-std::optional<T> number(std::string_view word) {
-  T v{};
-  const char* end = word.data() + word.size();
-  const auto [at, ec] = std::from_chars(word.data(), end, v);
-  if (ec != std::errc() || at != end || word.empty()) return std::nullopt;
-  if constexpr (std::is_floating_point_v<T>) {
-    if (!std::isfinite(v)) return std::nullopt;
-  }
-  return v;
 }
 
 std::string quoted(std::string_view s) {
@@ -85,9 +78,9 @@ std::optional<std::string> parse_delineation(std::string_view text, int64_t coun
              ": point ranges (stroke:point) are not supported, only whole strokes";
     }
     const size_t dash = item.find('-');
-    const auto first = number<int64_t>(item.substr(0, dash));
+    const auto first = parse_number<int64_t>(item.substr(0, dash));
     const auto last =
-        dash == std::string_view::npos ? first : number<int64_t>(item.substr(dash + 1));
+        dash == std::string_view::npos ? first : parse_number<int64_t>(item.substr(dash + 1));
     if (!first || !last || *first < 0 || *last < *first) {
       return "delineation " + quoted(item) +
              " is not a stroke number or a range A-B of them (e.g. 3 or 6-7)";
@@ -126,12 +119,12 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
     if (line.front() != '.') {
       // A point: "X Y" and perhaps more columns.
       std::string_view rest = line;
-      const auto x = number<double>(next_word(rest));
-      const auto y = number<double>(next_word(rest));
+      const auto x = parse_number<double>(next_word(rest));
+      const auto y = parse_number<double>(next_word(rest));
       if (!x || !y) {
         return at(name, line_no,
-                  "point " + quoted(line) + " is not two numbers X Y (nor an instruction: " +
-                      "those start with '.')");
+                  "point " + quoted(line) +
+                      " is not two numbers X Y (nor an instruction: " + "those start with '.')");
       }
       if (std::abs(*x) > kMaxCoordinate || std::abs(*y) > kMaxCoordinate) {
         return at(name, line_no, "point " + quoted(line) + " is beyond +-1e9 tablet units");
@@ -194,7 +187,7 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
       segments.push_back({line_no, std::string(delineation), label[0] - '0', writer, -1});
       after_segment = true;
     } else if (keyword == ".WRITER_ID") {
-      const auto id = number<int64_t>(args);
+      const auto id = parse_number<int64_t>(args);
       if (!id || *id < 0) {
         return at(name, line_no, ".WRITER_ID " + quoted(args) + " is not a number 0 or more");
       }
@@ -202,9 +195,9 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
     } else if (keyword == ".COMMENT" && was_after_segment) {
       // UCI's "label writer sample" right after the digit's segment; other comments are text.
       std::string_view rest = args;
-      const auto l = number<int64_t>(next_word(rest));
-      const auto w = number<int64_t>(next_word(rest));
-      const auto n = number<int64_t>(next_word(rest));
+      const auto l = parse_number<int64_t>(next_word(rest));
+      const auto w = parse_number<int64_t>(next_word(rest));
+      const auto n = parse_number<int64_t>(next_word(rest));
       if (l && w && n && trim(rest).empty()) {
         Segment& s = segments.back();
         if (*l != s.label) {
@@ -219,8 +212,8 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
   }
   if (down) {
     return at(name, line_no,
-              "the file ends inside the stroke that line " + std::to_string(components.back().line) +
-                  " began (no .PEN_UP)");
+              "the file ends inside the stroke that line " +
+                  std::to_string(components.back().line) + " began (no .PEN_UP)");
   }
   if (segments.empty()) {
     return Error{name + ": no digit in the file (no .SEGMENT labelled \"0\"..\"9\"); " +
@@ -263,20 +256,13 @@ Result<std::string> read_text(const std::string& path) {
   std::string text;
   char buffer[1 << 16];
   for (;;) {
-    const int n = gzread(gz, buffer, sizeof buffer);
-    int code = 0;
-    const char* what = gzerror(gz, &code);
-    if (n < 0 || (code != Z_OK && code != Z_STREAM_END && code != Z_BUF_ERROR)) {
-      std::string message = path + ": read failed: " + what;
+    const auto r = detail::gz_read(gz, buffer, sizeof buffer);
+    if (!r.problem.empty()) {
       gzclose(gz);
-      return Error{message};
+      return Error{path + ": " + r.problem};
     }
-    if (n < static_cast<int>(sizeof buffer) && code == Z_BUF_ERROR) {
-      gzclose(gz);
-      return Error{path + ": compressed file is truncated (unexpected end of gzip stream)"};
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
+    if (r.bytes == 0) break;
+    text.append(buffer, static_cast<size_t>(r.bytes));
     if (text.size() > kMaxFileBytes) {
       gzclose(gz);
       return Error{path + ": is over 1 GiB of text; not a UNIPEN file of digits"};
