@@ -126,7 +126,7 @@ TEST(Holdout, IsReadFromTheCheckpointsTrainingOptions) {
   c.limit = 500;
   auto h = holdout_of(checkpoint_of(c));
   ASSERT_TRUE(h) << h.error().message;
-  EXPECT_EQ(*h, (Holdout{0.2, 5, 500}));
+  EXPECT_EQ(*h, (Holdout{0.2, 5, DataOptions(500)}));
 
   c.validation_seed = 3;  // --split-seed decides the split, not --seed
   h = holdout_of(checkpoint_of(c));
@@ -156,7 +156,7 @@ TEST(Holdout, EnsembleMembersMustShareOneSplit) {
 
 TEST(Holdout, RowsAreTheTrainersStratifiedValidationSplit) {
   const Dataset data = testing::mnist_sample(500);
-  const Holdout h{0.1, 9, 500};
+  const Holdout h{0.1, 9, DataOptions(500)};
   const auto rows = holdout_rows(data, h);
   EXPECT_TRUE(rows.equal(stratified_split(data.labels, 0.1, 9).val));
   EXPECT_EQ(rows.numel(), 50);

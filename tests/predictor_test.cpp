@@ -195,9 +195,9 @@ TEST_F(TrainedPredictor, HeldOutRowsAreTheRowsTheTrainerValidatedOn) {
   auto holdout = holdout_of(ckpt);
   ASSERT_TRUE(holdout) << holdout.error().message;
   EXPECT_EQ(holdout->seed, 4u);  // --split-seed, not --seed
-  EXPECT_EQ(holdout->limit, kTrainRows);
+  EXPECT_EQ(holdout->data.limit, kTrainRows);
 
-  const Dataset data = testing::mnist_sample(holdout->limit);
+  const Dataset data = testing::mnist_sample(holdout->data.limit);
   ASSERT_TRUE(check_training_data(ckpt, checkpoint(), data, "mnist-3000.csv.gz"));
   const Dataset held_out = subset(data, holdout_rows(data, *holdout));
   EXPECT_EQ(held_out.size(), trainer_->val_size());

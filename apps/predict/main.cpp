@@ -220,21 +220,21 @@ int run(int argc, char** argv) {
     if (!common) return fail(kProgram, common.error().message);
     split = *common;
   } else if (seed_opt->count() > 0) {
-    split = digits::Holdout{val_fraction, static_cast<uint64_t>(holdout_seed), limit};
+    split = digits::Holdout{val_fraction, static_cast<uint64_t>(holdout_seed),
+                            digits::DataOptions(limit)};
   }
 
   const std::string data_name = join(csvs, " + ");
-  digits::DataOptions load;
-  load.limit = limit;
-  if (split) load = split->data_options();
   const auto t0 = std::chrono::steady_clock::now();
-  auto data = digits::load_data(csvs, load);
+  auto data = digits::load_data(csvs, split ? split->data : digits::DataOptions(limit));
   if (!data) return fail(kProgram, data.error().message);
   std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
                data_name.c_str(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 
-  torch::Tensor images = data->images, labels = data->labels, image_ids;
+  // The rows to score, with their origins: all, or the hold-out, less the --exclude'd.
+  digits::Dataset scored = *data;
+  torch::Tensor image_ids;  // rows of the files, counted from 1 like ImageId; undefined: all
   if (split) {
     if (auto st = digits::require_labels(*data, data_name); !st) {
       return fail(kProgram, st.error().message);
@@ -244,24 +244,19 @@ int run(int argc, char** argv) {
       if (!same) return fail(kProgram, same.error().message);
     }
     const auto rows = digits::holdout_rows(*data, *split);
-    images = images.index_select(0, rows);
-    labels = labels.index_select(0, rows);
-    image_ids = rows + 1;  // rows of the file, counted from 1 like ImageId
+    scored = digits::subset(*data, rows);
+    image_ids = rows + 1;
     std::fprintf(
         stderr, "scoring the %lld held-out rows (val-fraction %g, split seed %llu) of %lld\n",
         static_cast<long long>(rows.numel()), split->val_fraction,
         static_cast<unsigned long long>(split->seed), static_cast<long long>(data->size()));
   }
-  digits::RowOrigin origin = data->origin;
-  if (image_ids.defined() && origin.defined()) {
-    const auto rows = image_ids - 1;
-    origin = digits::subset(*data, rows).origin;
-  }
   if (!excluded.empty()) {
+    const digits::RowOrigin& origin = scored.origin;
     if (!origin.defined()) {
       return fail(kProgram, "--exclude: " + data_name + " has no pen digits (UNIPEN files)");
     }
-    auto keep = torch::ones({images.size(0)}, torch::kBool);
+    auto keep = torch::ones({scored.size()}, torch::kBool);
     for (const auto& [w, n] : excluded) {
       const auto hit = origin.writer.eq(w).logical_and(origin.sample.eq(n));
       if (hit.any().item<bool>() == false) {
@@ -271,15 +266,14 @@ int run(int argc, char** argv) {
       keep.logical_and_(hit.logical_not());
     }
     const auto kept = keep.nonzero().reshape({-1});
-    if (!image_ids.defined()) image_ids = torch::arange(1, images.size(0) + 1, torch::kInt64);
+    if (!image_ids.defined()) image_ids = torch::arange(1, scored.size() + 1, torch::kInt64);
     std::fprintf(stderr, "left out %lld rows (--exclude)\n",
-                 static_cast<long long>(images.size(0) - kept.numel()));
-    images = images.index_select(0, kept);
-    if (labels.defined()) labels = labels.index_select(0, kept);
+                 static_cast<long long>(scored.size() - kept.numel()));
+    scored = digits::subset(scored, kept);
     image_ids = image_ids.index_select(0, kept);
-    origin = {origin.file.index_select(0, kept), origin.writer.index_select(0, kept),
-              origin.sample.index_select(0, kept), origin.pen.index_select(0, kept)};
   }
+  const torch::Tensor images = scored.images, labels = scored.labels;
+  const digits::RowOrigin origin = scored.origin;
   if (images.size(0) == 0) return fail(kProgram, data_name + ": no rows to predict");
 
   // Each member on its own (its accuracy is worth seeing), then their mean: the ensemble.

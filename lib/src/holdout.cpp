@@ -13,7 +13,8 @@ std::string describe(const Holdout& h) {
   std::snprintf(fraction, sizeof fraction, "%g", h.val_fraction);
   return std::string("--val-fraction ") + fraction + ", split seed " + std::to_string(h.seed) +
          ", " +
-         (h.limit < 0 ? std::string("all rows") : "first " + std::to_string(h.limit) + " rows");
+         (h.data.limit < 0 ? std::string("all rows")
+                           : "first " + std::to_string(h.data.limit) + " rows");
 }
 
 }  // namespace
@@ -24,8 +25,7 @@ Result<Holdout> holdout_of(const Checkpoint& checkpoint) {
   if (!(options->val_fraction > 0)) {
     return Error{"its training run held out no rows (--val-fraction 0)"};
   }
-  return Holdout{options->val_fraction, options->split_seed(), options->limit,
-                 options->pen_brushes};
+  return Holdout{options->val_fraction, options->split_seed(), data_options(*options)};
 }
 
 Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,

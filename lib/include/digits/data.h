@@ -16,10 +16,17 @@
 namespace digits {
 
 struct DataOptions {
+  DataOptions() = default;
+  explicit DataOptions(int64_t first) : limit(first) {}
+
   int64_t limit = -1;  // the first N digits of the files in order (CSV rows and pen digits); -1 all
   // Each pen digit is drawn once per brush: radii relative to the app's default brush (1).
   std::vector<double> pen_brushes = {1.0};
   PenStyle pen;  // the canvas and fill of the drawing
+
+  bool operator==(const DataOptions& o) const {
+    return limit == o.limit && pen_brushes == o.pen_brushes && pen == o.pen;
+  }
 };
 
 // The data options of a training run: its --limit and --pen-brushes.

@@ -15,25 +15,15 @@
 
 namespace digits {
 
-// Which rows of labelled files a training run held out: its data was the first `limit` rows
-// (all when -1), pen digits drawn with `pen_brushes`, split by split_rows(data, val_fraction,
-// seed).
+// Which rows of labelled files a training run held out: its data, loaded with `data` (its
+// --limit and --pen-brushes), split by split_rows(data, val_fraction, seed).
 struct Holdout {
   double val_fraction = 0.1;
   uint64_t seed = 1;
-  int64_t limit = -1;
-  std::vector<double> pen_brushes = {1.0};
+  DataOptions data;
 
-  // How to load the run's files so that they give its rows.
-  DataOptions data_options() const {
-    DataOptions d;
-    d.limit = limit;
-    d.pen_brushes = pen_brushes;
-    return d;
-  }
   bool operator==(const Holdout& o) const {
-    return val_fraction == o.val_fraction && seed == o.seed && limit == o.limit &&
-           pen_brushes == o.pen_brushes;
+    return val_fraction == o.val_fraction && seed == o.seed && data == o.data;
   }
   bool operator!=(const Holdout& o) const { return !(*this == o); }
 };
@@ -47,7 +37,7 @@ Result<Holdout> holdout_of(const Checkpoint& checkpoint);
 Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
                                const std::vector<std::string>& paths);
 
-// Whether `data` (loaded with the hold-out's data_options()) is exactly the data `checkpoint` was
+// Whether `data` (loaded with the hold-out's `data` options) is exactly the data `checkpoint` was
 // trained on, by row count and digest; otherwise its held-out rows are not defined there.
 Status check_training_data(const Checkpoint& checkpoint, const std::string& checkpoint_path,
                            const Dataset& data, const std::string& data_name);

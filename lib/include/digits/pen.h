@@ -24,6 +24,10 @@ struct PenStyle {
   // The digit's longer side as a fraction of the canvas side: people fill about this much of a
   // square box (UCI's writers filled 50-80% of theirs).
   double fill = 0.6;
+
+  bool operator==(const PenStyle& o) const {
+    return canvas_side == o.canvas_side && brush_radius == o.brush_radius && fill == o.fill;
+  }
 };
 
 // The digit's strokes as a pointer would give them: scaled, keeping the aspect ratio, so that its
