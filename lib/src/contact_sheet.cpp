@@ -13,8 +13,16 @@ namespace {
 
 // Glyphs 3 wide and 5 high, one row per 3 bits (high bit left): 0-9, then '>'.
 constexpr std::array<std::array<uint8_t, 5>, 11> kGlyphs = {{
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
-    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 2, 2, 2}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
+    {7, 5, 5, 5, 7},
+    {2, 6, 2, 2, 7},
+    {7, 1, 7, 4, 7},
+    {7, 1, 7, 1, 7},
+    {5, 5, 7, 1, 1},
+    {7, 4, 7, 1, 7},
+    {7, 4, 7, 5, 7},
+    {7, 1, 2, 2, 2},
+    {7, 5, 7, 5, 7},
+    {7, 5, 7, 1, 7},
     {4, 2, 1, 2, 4},
 }};
 constexpr int kGlyphScale = 2;  // caption pixels per glyph pixel
@@ -93,8 +101,8 @@ Status write_contact_sheet(const std::string& path, const torch::Tensor& images,
   if (n == 0) {
     // One empty tile outlined, so that "nothing misread" is an image too.
     for (int k = 0; k < tile; ++k) {
-      for (const auto& [x, yy] : {std::pair{k, 0}, std::pair{k, tile - 1}, std::pair{0, k},
-                                  std::pair{tile - 1, k}}) {
+      for (const auto& [x, yy] :
+           {std::pair{k, 0}, std::pair{k, tile - 1}, std::pair{0, k}, std::pair{tile - 1, k}}) {
         sheet.set(kGap + x, kGap + caption + yy, kMark);
       }
     }

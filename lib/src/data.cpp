@@ -142,8 +142,8 @@ Split split_rows(const Dataset& data, double val_fraction, uint64_t seed) {
     }
   }
   // Pen digits: split whole, then each row follows its digit.
-  const auto s = stratified_split(torch::tensor(digit_label), val_fraction,
-                                  mix_seed(seed, 0x9e4ULL));
+  const auto s =
+      stratified_split(torch::tensor(digit_label), val_fraction, mix_seed(seed, 0x9e4ULL));
   std::vector<char> held(digit_label.size(), 0);
   const auto v = s.val.contiguous();
   for (int64_t k = 0; k < v.numel(); ++k) held[v.data_ptr<int64_t>()[k]] = 1;

@@ -59,8 +59,8 @@ std::string pen_replay(const PenDigit& digit, const PenStyle& style) {
     return ec == std::errc() ? std::string(buf, end) : std::string("0");
   };
   std::string script = "# pen digit " + std::to_string(digit.label) + ", writer " +
-                       std::to_string(digit.writer) + ", sample " +
-                       std::to_string(digit.sample) + "\n";
+                       std::to_string(digit.writer) + ", sample " + std::to_string(digit.sample) +
+                       "\n";
   for (const auto& stroke : pen_strokes(digit, style)) {
     script += "down " + text(stroke.front().x) + " " + text(stroke.front().y) + "\n";
     for (size_t k = 1; k < stroke.size(); ++k) {

@@ -13,8 +13,8 @@ namespace digits {
 Status write_png_rgb(const std::string& path, const uint8_t* rgb, int width, int height,
                      int pitch) {
   if (width <= 0 || height <= 0 || pitch < width * 3) {
-    return Error{path + ": cannot write a " + std::to_string(width) + "x" +
-                 std::to_string(height) + " image"};
+    return Error{path + ": cannot write a " + std::to_string(width) + "x" + std::to_string(height) +
+                 " image"};
   }
   png_image image;
   std::memset(&image, 0, sizeof image);

@@ -44,7 +44,7 @@ struct AugmentConfig {
 // resuming with other values is refused unless fine-tuning.
 struct TrainConfig {
   std::vector<std::string> data_paths;  // Kaggle CSVs and UNIPEN pen files (data.h)
-  int64_t limit = -1;         // use the first N rows of the data; -1 for all
+  int64_t limit = -1;                   // use the first N rows of the data; -1 for all
   // Pen digits of UNIPEN files are drawn once per brush, radii relative to the app's default.
   std::vector<double> pen_brushes = {1.0};
   double val_fraction = 0.1;  // stratified hold-out for validation
