@@ -34,7 +34,8 @@ void App::load_first_checkpoint() {
       options_.checkpoint.empty() ? default_checkpoint("checkpoints") : options_.checkpoint;
   if (path.empty()) {
     state_.model_error =
-        "No checkpoint: neither checkpoints/best.pt nor checkpoints/pretrained.pt exists. "
+        "No checkpoint: neither checkpoints/best.pt nor checkpoints/pretrained.pt exists, nor an "
+        "installed model. "
         "Train one with digit-train, pass --checkpoint FILE, or drop a .pt file here.";
     std::cerr << kProgram << ": " << state_.model_error << "\n";
   } else {

@@ -332,7 +332,15 @@ std::string default_checkpoint(const std::string& dir) {
       newest = t;
     }
   }
-  return best;
+  return best.empty() ? installed_model() : best;
+}
+
+std::string installed_model() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const auto model = exe.parent_path().parent_path() / "share" / "digits" / "pretrained.pt";
+  return std::filesystem::is_regular_file(model, ec) ? model.string() : "";
 }
 
 }  // namespace digits

@@ -76,7 +76,12 @@ Result<Checkpoint> load_checkpoint(const std::string& path,
                                    torch::Device device = torch::Device(torch::kCPU));
 
 // The checkpoint a program uses when not told: the newer (by modification time) of `dir`/best.pt
-// (what the user trained) and `dir`/pretrained.pt (the shipped model); "" when neither exists.
+// (what the user trained) and `dir`/pretrained.pt (the shipped model); when neither exists, the
+// installed model (installed_model()); "" when there is none of them.
 std::string default_checkpoint(const std::string& dir = "checkpoints");
+
+// The shipped model that `cmake --install` put beside this program: PREFIX/share/digits/
+// pretrained.pt for a program in PREFIX/bin; "" when the program is not installed that way.
+std::string installed_model();
 
 }  // namespace digits
