@@ -2,15 +2,19 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <png.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "digits/dataset.h"
+#include "digits/plot.h"
 
 namespace digits::testing {
 
@@ -78,5 +82,56 @@ inline Dataset mnist_sample(int64_t limit = -1) {
   if (!data) ADD_FAILURE() << data.error().message;
   return data ? std::move(data).value() : Dataset{};
 }
+
+// A PNG decoded to RGB by libpng; width 0 when it cannot be read.
+struct Rgb {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;
+  // Pixels within `tolerance` of the colour (r, g, b).
+  int64_t count(int r, int g, int b, int tolerance = 24) const {
+    int64_t n = 0;
+    for (size_t i = 0; i + 2 < pixels.size(); i += 3) {
+      n += std::abs(pixels[i] - r) <= tolerance && std::abs(pixels[i + 1] - g) <= tolerance &&
+           std::abs(pixels[i + 2] - b) <= tolerance;
+    }
+    return n;
+  }
+};
+
+inline Rgb read_png(const std::string& path) {
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  Rgb rgb;
+  if (!png_image_begin_read_from_file(&image, path.c_str())) return rgb;
+  image.format = PNG_FORMAT_RGB;
+  rgb.pixels.resize(PNG_IMAGE_SIZE(image));
+  if (png_image_finish_read(&image, nullptr, rgb.pixels.data(), 0, nullptr)) {
+    rgb.width = static_cast<int>(image.width);
+    rgb.height = static_cast<int>(image.height);
+  }
+  png_image_free(&image);
+  return rgb;
+}
+
+// Whether the charts' gnuplot (digits/plot.h) is on PATH.
+inline bool have_gnuplot() {
+  const std::string program = gnuplot_program();
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t at = 0; at <= dirs.size();) {
+    const size_t end = std::min(dirs.find(':', at), dirs.size());
+    if (::access((dirs.substr(at, end - at) + "/" + program).c_str(), X_OK) == 0) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+#define REQUIRE_GNUPLOT()                                                                     \
+  if (!::digits::testing::have_gnuplot()) {                                                   \
+    GTEST_SKIP() << "gnuplot is not installed (./setup.sh installs gnuplot-nox): the charts " \
+                    "are not tested";                                                         \
+  }
 
 }  // namespace digits::testing

@@ -127,4 +127,9 @@ class Trainer {
 // One epoch's row in DIR/metrics.csv and the trainer's summary line: "key=value ..." tokens.
 std::string format_epoch_report(const EpochReport& report);
 
+// The rows of a run's DIR/metrics.csv, in order; `best` is set on each row whose validation
+// accuracy beat every earlier one, as when it was trained. Columns are found by their names in
+// the header. An Error names the file and line: not a metrics.csv, a field that is no number.
+Result<std::vector<EpochReport>> read_metrics_log(const std::string& path);
+
 }  // namespace digits
