@@ -19,6 +19,7 @@
 #include "digits/holdout.h"
 #include "digits/metrics.h"
 #include "digits/output_file.h"
+#include "digits/plot.h"
 #include "digits/predictor.h"
 #include "digits/runtime.h"
 #include "digits/submission.h"
@@ -85,7 +86,7 @@ void print_by_file_and_writer(const std::vector<std::string>& files,
 int run(int argc, char** argv) {
   using digits::cli::fail;
   std::vector<std::string> checkpoints, csvs, excludes;
-  std::string out, probabilities_out, misread_png;
+  std::string out, probabilities_out, misread_png, confusion_png;
   bool tta = false, holdout = false, quiet = false;
   int64_t batch_size = 1000, limit = -1, holdout_seed = -1;
   double val_fraction = 0.1;
@@ -122,6 +123,9 @@ int run(int argc, char** argv) {
   app.add_option("--misread-png", misread_png,
                  "Labelled data: draw every misread digit, as the network saw it, on a contact "
                  "sheet here (PNG; captions TRUE>READ), atomically");
+  app.add_option("--confusion-png", confusion_png,
+                 "Labelled data: also draw the confusion matrix as a heat map here (PNG, through "
+                 "gnuplot), atomically");
   app.add_option("--exclude", excludes,
                  "Leave out pen digit W:S (writer W's sample S, in every UNIPEN file), e.g. the "
                  "broken samples a corpus documents; repeat for more")
@@ -195,6 +199,12 @@ int run(int argc, char** argv) {
     if (!misread_png.empty()) {
       DIGITS_RETURN_IF_ERROR(digits::check_output(misread_png, "--misread-png", inputs));
     }
+    if (!confusion_png.empty()) {
+      DIGITS_RETURN_IF_ERROR(digits::check_output(confusion_png, "--confusion-png", inputs));
+      if (confusion_png == misread_png) {
+        return digits::Error{"--confusion-png " + confusion_png + ": is also --misread-png"};
+      }
+    }
     if (!probabilities_out.empty()) {
       std::vector<std::string> taken = inputs;
       if (!out.empty() && !digits::is_stdout(out)) taken.push_back(out);
@@ -231,6 +241,16 @@ int run(int argc, char** argv) {
   std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
                data_name.c_str(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+
+  // Pictures of a score need the labels.
+  for (const auto& [option, path] :
+       {std::pair<const char*, const std::string&>{"--misread-png", misread_png},
+        {"--confusion-png", confusion_png}}) {
+    if (path.empty()) continue;
+    if (auto st = digits::require_labels(*data, data_name); !st) {
+      return fail(kProgram, std::string(option) + " needs labels: " + st.error().message);
+    }
+  }
 
   // The rows to score, with their origins: all, or the hold-out, less the --exclude'd.
   digits::Dataset scored = *data;
@@ -329,6 +349,17 @@ int run(int argc, char** argv) {
                 digits::format_confusion_matrix(cm).c_str());
     if (origin.defined()) print_by_file_and_writer(csvs, origin, labels, predicted);
     std::fflush(stdout);
+    if (!confusion_png.empty()) {
+      char title[160];
+      std::snprintf(title, sizeof title, "accuracy %.2f%% (%lld of %lld)", 100 * cm.accuracy(),
+                    static_cast<long long>(cm.correct()), static_cast<long long>(cm.total()));
+      const std::string what =
+          (csvs.size() == 1 ? csvs[0] : std::to_string(csvs.size()) + " files");
+      if (auto st = digits::plot_confusion(cm, confusion_png, what + ": " + title); !st) {
+        return fail(kProgram, st.error().message, digits::cli::kExitFailure);
+      }
+      std::fprintf(stderr, "drew the confusion matrix on %s\n", confusion_png.c_str());
+    }
     if (!misread_png.empty()) {
       // Sorted by true label, then by what was read: confusions of one kind side by side.
       const auto wrong = predicted.ne(labels).nonzero().reshape({-1});

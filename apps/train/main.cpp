@@ -1,6 +1,7 @@
 // digit-train: trains a digit CNN on Kaggle-format CSVs, writes checkpoints, resumes exactly.
 // All the work is in the library (digits/trainer.h); this file is options and printing.
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -12,7 +13,9 @@
 #include "digits/model.h"
 #include "digits/options.h"
 #include "digits/output_file.h"
+#include "digits/plot.h"
 #include "digits/runtime.h"
+#include "digits/tensorboard.h"
 #include "digits/trainer.h"
 #include "options_cli.h"
 
@@ -43,6 +46,106 @@ bool same_folder(const std::string& a, const std::string& b) {
   return ia && ib && *ia == *ib;
 }
 
+// "20261201-153000": the local time, as the names of set-aside folders have it.
+std::string local_time_stamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &local);
+  return buf;
+}
+
+// What a run shows besides its lines: DIR/metrics.png redrawn from DIR/metrics.csv after every
+// epoch (gnuplot), and with --tensorboard, TensorBoard's event files in TB/RUN/. Both are views
+// of the run, not its state: one that cannot be drawn or written is said once, and training
+// goes on.
+class RunViews {
+ public:
+  explicit RunViews(const digits::TrainConfig& c)
+      : dir_(c.checkpoint_dir),
+        name_(std::filesystem::absolute(c.checkpoint_dir).lexically_normal().filename().string()) {
+    if (name_.empty()) {
+      name_ =
+          std::filesystem::absolute(c.checkpoint_dir).lexically_normal().parent_path().filename();
+    }
+    if (!c.tensorboard_dir.empty()) run_dir_ = c.tensorboard_dir + "/" + name_;
+  }
+  const std::string& tensorboard_run() const { return run_dir_; }
+
+  // At the start: a new run moves the events of an earlier one in TB/RUN to TB/RUN/`aside`, as
+  // the trainer does with DIR's files; a resumed run sends the epochs metrics.csv already holds
+  // (TensorBoard drops its own later steps when a run's steps go back, so a redone epoch is not
+  // shown twice) and draws the chart of them.
+  digits::Status open(bool resumed, std::string aside) {
+    const auto rows = digits::read_metrics_log(dir_ + "/metrics.csv");
+    if (run_dir_.empty()) {
+      if (resumed && rows && !rows->empty()) draw();
+      return {};
+    }
+    if (!resumed) {
+      if (aside.empty()) aside = "previous-" + local_time_stamp();
+      DIGITS_RETURN_IF_ERROR(set_aside_events(aside));
+    }
+    auto w = digits::EventWriter::open(run_dir_);
+    if (!w) return w.error();
+    events_ = std::move(w.value());
+    if (resumed && rows) {
+      for (const auto& r : rows.value()) write(r);
+      if (!rows->empty()) draw();
+    }
+    return {};
+  }
+
+  void epoch(const digits::EpochReport& r) {
+    write(r);
+    draw();
+  }
+
+ private:
+  void draw() {
+    if (chart_failed_) return;
+    const std::string title = "digit-train: " + dir_ + "/metrics.csv";
+    if (auto st = digits::plot_metrics(dir_ + "/metrics.csv", dir_ + "/metrics.png", title); !st) {
+      std::fprintf(stderr, "%s: warning: %s; training goes on without the chart\n", kProgram,
+                   st.error().message.c_str());
+      chart_failed_ = true;
+    }
+  }
+
+  void write(const digits::EpochReport& r) {
+    if (!events_ || events_failed_) return;
+    auto st = events_->add_scalars(r.epoch, {{"loss/train", r.train_loss},
+                                             {"loss/validation", r.val_loss},
+                                             {"accuracy/validation", r.val_acc},
+                                             {"learning_rate", r.lr},
+                                             {"images_per_second", r.images_per_s}});
+    if (!st) {
+      std::fprintf(stderr, "%s: warning: %s; training goes on without TensorBoard\n", kProgram,
+                   st.error().message.c_str());
+      events_failed_ = true;
+    }
+  }
+
+  digits::Status set_aside_events(const std::string& aside) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(run_dir_, ec)) return {};
+    const std::string to = run_dir_ + "/" + aside;
+    for (const auto& e : std::filesystem::directory_iterator(run_dir_, ec)) {
+      if (e.path().filename().string().rfind("events.out.tfevents.", 0) != 0) continue;
+      std::filesystem::create_directories(to, ec);
+      std::filesystem::rename(e.path(), to + "/" + e.path().filename().string(), ec);
+      if (ec)
+        return digits::Error{e.path().string() + ": cannot move it to " + to + ": " + ec.message()};
+    }
+    return {};
+  }
+
+  std::string dir_, name_, run_dir_;
+  std::unique_ptr<digits::EventWriter> events_;
+  bool chart_failed_ = false, events_failed_ = false;
+};
+
 int run(int argc, char** argv) {
   using digits::cli::fail;
   digits::TrainConfig c;  // defaults
@@ -56,8 +159,9 @@ int run(int argc, char** argv) {
   CLI::App app{
       "Trains a convolutional network to read handwritten digits from Kaggle \"Digit "
       "Recognizer\" CSV files (train format: label,pixel0,...,pixel783; .csv or .csv.gz).\n"
-      "Writes DIR/last.pt every epoch, DIR/best.pt when validation accuracy improves, and one "
-      "row per epoch to DIR/metrics.csv. Ctrl-C finishes the current batch, saves DIR/last.pt "
+      "Writes DIR/last.pt every epoch, DIR/best.pt when validation accuracy improves, one "
+      "row per epoch to DIR/metrics.csv and its chart to DIR/metrics.png (gnuplot). Ctrl-C "
+      "finishes the current batch, saves DIR/last.pt "
       "and tells how to resume.",
       kProgram};
   app.get_formatter()->column_width(34);
@@ -163,6 +267,18 @@ int run(int argc, char** argv) {
                static_cast<long long>(t.epochs_done() + 1), static_cast<long long>(c.epochs),
                digits::runtime_threads(), c.device.c_str(), c.checkpoint_dir.c_str());
 
+  RunViews views(c);
+  const std::string aside = t.set_aside_folder().empty()
+                                ? ""
+                                : std::filesystem::path(t.set_aside_folder()).filename().string();
+  if (auto st = views.open(checkpoint && !fine_tune, aside); !st) {
+    return fail(kProgram, "--tensorboard " + c.tensorboard_dir + ": " + st.error().message);
+  }
+  if (!views.tensorboard_run().empty()) {
+    std::fprintf(stderr, "TensorBoard events in %s/ (tensorboard --logdir %s)\n",
+                 views.tensorboard_run().c_str(), c.tensorboard_dir.c_str());
+  }
+
   digits::cli::StopSignal::install();
   digits::cli::Progress progress(digits::cli::stderr_is_terminal() && !quiet, quiet ? 2.0 : 0.25);
   digits::TrainHooks hooks;
@@ -181,6 +297,7 @@ int run(int argc, char** argv) {
     progress.finish();
     std::printf("%s%s\n", digits::format_epoch_report(r).c_str(), r.best ? "  (best)" : "");
     std::fflush(stdout);
+    views.epoch(r);
   };
 
   g_doing = "training";

@@ -337,6 +337,11 @@ std::vector<OptionSpec> make_table() {
   t.push_back(text(
       "device", "cpu, cuda or cuda:N", [](R c) -> std::string& { return c.device; },
       OptionRole::kSession));
+  t.push_back(text(
+      "tensorboard",
+      "Also write TensorBoard event files to DIR/RUN/ (RUN: the --checkpoint-dir's name); view "
+      "them with tensorboard --logdir DIR",
+      [](R c) -> std::string& { return c.tensorboard_dir; }, OptionRole::kSession));
   return t;
 }
 

@@ -40,8 +40,8 @@ struct AugmentConfig {
 };
 
 // The options of a run (defaults here; ranges and help in the table). Everything except
-// `checkpoint_dir` and `device` is part of the run's identity, stored in its checkpoints:
-// resuming with other values is refused unless fine-tuning.
+// `checkpoint_dir`, `device` and `tensorboard_dir` is part of the run's identity, stored in its
+// checkpoints: resuming with other values is refused unless fine-tuning.
 struct TrainConfig {
   std::vector<std::string> data_paths;  // Kaggle CSVs and UNIPEN pen files (data.h)
   int64_t limit = -1;                   // use the first N rows of the data; -1 for all
@@ -74,6 +74,9 @@ struct TrainConfig {
 
   std::string checkpoint_dir = "checkpoints";
   std::string device = "cpu";
+  // TensorBoard's log folder: the run's scalars go to a folder in it named after
+  // checkpoint_dir (tensorboard.h); "" for none.
+  std::string tensorboard_dir;
 
   // encode_options / decode_options, as members for callers that hold a config.
   std::map<std::string, std::string> to_options() const;
