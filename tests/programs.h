@@ -22,6 +22,7 @@ namespace digits::testing {
 inline const std::string kTrain = std::string(DIGITS_BINARY_DIR) + "/apps/train/digit-train";
 inline const std::string kPredict = std::string(DIGITS_BINARY_DIR) + "/apps/predict/digit-predict";
 inline const std::string kDraw = std::string(DIGITS_BINARY_DIR) + "/apps/draw/digit-draw";
+inline const std::string kExport = std::string(DIGITS_BINARY_DIR) + "/apps/export/digit-export";
 
 // How a child process ended, and what it printed.
 struct Outcome {
