@@ -11,7 +11,8 @@ namespace digits::detail {
 
 // The files a run writes in its folder.
 inline const std::vector<std::string>& run_files() {
-  static const std::vector<std::string> files = {"last.pt", "best.pt", "metrics.csv", "metrics.png"};
+  static const std::vector<std::string> files = {"last.pt", "best.pt", "metrics.csv",
+                                                 "metrics.png"};
   return files;
 }
 
