@@ -100,19 +100,28 @@ training_data() {
   echo "$out"
 }
 
-# --- ONNX Runtime for Node, for the ONNX parity test (tests/onnx_export_test.cpp) -------------
-# Installed in the build tree, where the test looks (CMake's DIGITS_NODE_MODULES). Its postinstall
-# would fetch CUDA binaries from api.nuget.org; the CPU binaries come in the npm tarball itself.
-ort_version=1.30.0
-ort_package=build/release/node_modules/onnxruntime-node/package.json
-if [[ $mode == test ]] &&
-  [[ $(node -p "require('./$ort_package').version" 2>/dev/null) != "$ort_version" ]]; then
-  say "installing onnxruntime-node@$ort_version in build/release/node_modules (ONNX parity test)"
-  npm install --prefix build/release --no-save --no-audit --no-fund \
-    --onnxruntime-node-install=skip "onnxruntime-node@$ort_version" >&2 ||
-    say "npm install onnxruntime-node failed (offline?): the ONNX parity tests will be skipped"
+# --- npm packages the tests run: ONNX Runtime for Node (the ONNX parity test,
+# tests/onnx_export_test.cpp) and tfrecord, an independent reader of TensorBoard's files
+# (tools/tfevents-read.js) -------------------------------------------------------------------
+# Installed in the build tree, where the tests look (CMake's DIGITS_NODE_MODULES), in one npm
+# command (a second one would prune the first one's packages). --ignore-scripts: onnxruntime-node's
+# postinstall would fetch CUDA binaries from api.nuget.org (its CPU binaries are in the tarball),
+# and fast-crc32c, without its optional native build, uses its JavaScript CRC.
+npm_packages=(onnxruntime-node@1.30.0 tfrecord@0.2.0)
+npm_installed() {
+  local p
+  for p in "${npm_packages[@]}"; do
+    [[ $(node -p "require('./build/release/node_modules/${p%@*}/package.json').version" 2>/dev/null) == "${p##*@}" ]] ||
+      return 1
+  done
+}
+if [[ $mode == test ]] && ! npm_installed; then
+  say "installing ${npm_packages[*]} in build/release/node_modules (for the tests)"
+  npm install --prefix build/release --no-save --no-audit --no-fund --ignore-scripts \
+    "${npm_packages[@]}" >&2 ||
+    say "npm install failed (offline?): the ONNX parity and independent TensorBoard tests will be skipped"
 fi
-# --- end of ONNX Runtime for Node ---------------------------------------------------------------
+# --- end of the tests' npm packages ----------------------------------------------------------
 
 # --- 4. The job ----------------------------------------------------------------------------
 case $mode in

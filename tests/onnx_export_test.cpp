@@ -238,40 +238,11 @@ TEST(DigitExport, BadCheckpointsAndOutputsAreExitCodesWithMessages) {
 // --- Parity with ONNX Runtime -------------------------------------------------------------------
 
 // `name` on PATH, or "".
-std::string on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  for (std::string d; std::getline(dirs, d, ':');) {
-    const fs::path candidate = fs::path(d.empty() ? "." : d) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  return "";
-}
-
-struct NodeRuntime {
-  std::string node;          // the node executable
-  std::string node_modules;  // the folder holding onnxruntime-node
-  std::string missing;       // what is missing and how to install it; "" when nothing
-};
-
-// node from $DIGITS_NODE or PATH; onnxruntime-node from $DIGITS_NODE_MODULES or the build's
-// DIGITS_NODE_MODULES (build/release/node_modules, where setup.sh test installs it).
-NodeRuntime node_runtime() {
-  NodeRuntime r;
-  const char* node = std::getenv("DIGITS_NODE");
-  r.node = node && *node ? node : on_path("node");
-  const char* modules = std::getenv("DIGITS_NODE_MODULES");
-  r.node_modules = modules && *modules ? modules : DIGITS_NODE_MODULES;
-  if (r.node.empty()) {
-    r.missing =
-        "node is not installed (apt-get install nodejs npm, or set DIGITS_NODE to its path)";
-  } else if (!fs::exists(fs::path(r.node_modules) / "onnxruntime-node" / "package.json")) {
-    r.missing = "onnxruntime-node is not in " + r.node_modules +
-                " (./setup.sh test installs it; or npm install --no-audit --no-fund "
-                "--onnxruntime-node-install=skip onnxruntime-node@1.30.0 in the folder above "
-                "it, or set DIGITS_NODE_MODULES to a node_modules folder that has it)";
-  }
-  return r;
+// ONNX Runtime for Node, where ./setup.sh test installs it.
+testing::NodeRuntime node_runtime() {
+  return testing::node_runtime("onnxruntime-node",
+                               "npm install --no-audit --no-fund --onnxruntime-node-install=skip "
+                               "onnxruntime-node@1.30.0");
 }
 
 // Rows [from, from + count) of the bundled MNIST sample as a Kaggle CSV, with labels or without.
@@ -322,7 +293,7 @@ ProbabilityRows read_probabilities(const std::string& path) {
 // tools/onnx-predict.js on `csv`, and expects the same rows: ids, labels, and probabilities
 // within kParityTolerance. Prints the largest difference (docs/export.md quotes it).
 void expect_parity(const std::string& checkpoint, const std::string& csv, const TempDir& dir) {
-  const NodeRuntime ort = node_runtime();
+  const testing::NodeRuntime ort = node_runtime();
   if (!ort.missing.empty()) GTEST_SKIP() << "no ONNX Runtime for the parity check: " << ort.missing;
   if (!onnx_export_available()) GTEST_SKIP() << "ONNX export was not compiled in";
   const std::string model = dir.file("model.onnx");

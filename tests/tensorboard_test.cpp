@@ -6,8 +6,11 @@
 
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "programs.h"
 #include "test_util.h"
 
 namespace digits {
@@ -111,6 +114,56 @@ TEST(TensorBoard, AFolderThatCannotBeMadeIsAnError) {
   EXPECT_NE(w.error().message.find("file/run: cannot create the TensorBoard folder"),
             std::string::npos)
       << w.error().message;
+}
+
+// TensorBoard's own format, read by code that is not ours: tools/tfevents-read.js (npm's tfrecord
+// for the framing and its CRC-32C, protobufjs with TensorFlow's field numbers).
+TEST(TensorBoard, AnIndependentReaderReadsWhatWasWritten) {
+  if (!tensorboard_compiled_in()) GTEST_SKIP() << "TensorBoard files are not compiled in";
+  const auto node = testing::node_runtime(
+      "tfrecord", "npm install --no-audit --no-fund --ignore-scripts tfrecord@0.2.0");
+  if (!node.missing.empty()) GTEST_SKIP() << "no independent reader: " << node.missing;
+  TempDir dir;
+  auto w = EventWriter::open(dir.path());
+  ASSERT_TRUE(w) << w.error().message;
+  const std::vector<std::pair<std::string, double>> epoch1 = {{"loss/train", 0.123456789},
+                                                              {"accuracy/validation", 0.9954}};
+  ASSERT_TRUE((*w)->add_scalars(1, epoch1));
+  ASSERT_TRUE((*w)->add_scalars(12345678901, {{"learning_rate", 3e-8}}));
+  // tests/data -> the source tree
+  const std::string script =
+      std::filesystem::path(DIGITS_TEST_DATA_DIR).parent_path().parent_path() / "tools" /
+      "tfevents-read.js";
+  const auto read = testing::run(
+      {"/usr/bin/env", "NODE_PATH=" + node.node_modules, node.node, script, (*w)->path()},
+      dir.file("read"));
+  ASSERT_EQ(read.code, 0) << read.describe();
+  std::vector<std::string> lines;
+  std::istringstream out(read.out);
+  for (std::string line; std::getline(out, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << read.out;
+  const auto field = [](const std::string& line, int k) {
+    std::istringstream cells(line);
+    std::string cell;
+    for (int i = 0; i <= k; ++i) std::getline(cells, cell, ',');
+    return cell;
+  };
+  EXPECT_EQ(field(lines[0], 0), "1");
+  EXPECT_EQ(field(lines[0], 1), "loss/train");
+  EXPECT_EQ(std::stof(field(lines[0], 2)), static_cast<float>(0.123456789));
+  EXPECT_EQ(field(lines[1], 1), "accuracy/validation");
+  EXPECT_EQ(std::stof(field(lines[1], 2)), static_cast<float>(0.9954));
+  EXPECT_EQ(field(lines[2], 0), "12345678901");  // int64 steps
+  EXPECT_EQ(std::stof(field(lines[2], 2)), static_cast<float>(3e-8));
+
+  // And it refuses what ours refuses: a payload whose CRC does not match.
+  std::string bytes = testing::read_file((*w)->path());
+  bytes[bytes.size() - 6] ^= 0x40;
+  testing::write_file(dir.file("damaged"), bytes);
+  const auto damaged = testing::run(
+      {"/usr/bin/env", "NODE_PATH=" + node.node_modules, node.node, script, dir.file("damaged")},
+      dir.file("damaged-read"));
+  EXPECT_NE(damaged.code, 0) << damaged.describe();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -114,18 +115,52 @@ inline Rgb read_png(const std::string& path) {
   return rgb;
 }
 
-// Whether the charts' gnuplot (digits/plot.h) is on PATH.
-inline bool have_gnuplot() {
-  const std::string program = gnuplot_program();
-  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+// Where `name` is found on PATH; "" when it is not there. A name with a '/' is a path already.
+inline std::string on_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
   const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
+  const std::string dirs = path ? path : "";
   for (size_t at = 0; at <= dirs.size();) {
     const size_t end = std::min(dirs.find(':', at), dirs.size());
-    if (::access((dirs.substr(at, end - at) + "/" + program).c_str(), X_OK) == 0) return true;
+    const std::string dir = end > at ? dirs.substr(at, end - at) : ".";
+    if (::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
     at = end + 1;
   }
-  return false;
+  return "";
+}
+
+// Whether the charts' gnuplot (digits/plot.h) is there.
+inline bool have_gnuplot() { return !on_path(gnuplot_program()).empty(); }
+
+// node, and a node_modules folder that holds an npm package the tests run (onnxruntime-node,
+// tfrecord): node from $DIGITS_NODE or PATH, the folder from $DIGITS_NODE_MODULES or the build's
+// DIGITS_NODE_MODULES (build/release/node_modules, where ./setup.sh test installs them).
+struct NodeRuntime {
+  std::string node;          // the node executable
+  std::string node_modules;  // the folder holding the package
+  std::string missing;       // what is missing and how to install it; "" when nothing
+};
+
+inline NodeRuntime node_runtime(const std::string& package, const std::string& npm_install) {
+  NodeRuntime r;
+  const char* node = std::getenv("DIGITS_NODE");
+  r.node = node && *node ? node : on_path("node");
+  const char* modules = std::getenv("DIGITS_NODE_MODULES");
+#ifdef DIGITS_NODE_MODULES
+  r.node_modules = modules && *modules ? modules : DIGITS_NODE_MODULES;
+#else
+  r.node_modules = modules && *modules ? modules : "node_modules";
+#endif
+  if (r.node.empty()) {
+    r.missing =
+        "node is not installed (apt-get install nodejs npm, or set DIGITS_NODE to its path)";
+  } else if (!std::filesystem::exists(std::filesystem::path(r.node_modules) / package /
+                                      "package.json")) {
+    r.missing = package + " is not in " + r.node_modules + " (./setup.sh test installs it; or " +
+                npm_install + " in the folder above it, or set DIGITS_NODE_MODULES to a " +
+                "node_modules folder that has it)";
+  }
+  return r;
 }
 
 #define REQUIRE_GNUPLOT()                                                                     \
