@@ -162,6 +162,14 @@ struct Trainer::State {
                    std::to_string(options.batch_size) +
                    (group ? " times --world-size " + std::to_string(world_size()) : "")};
     }
+    // Every rank needs images of every step; the epoch's last batch holds what is left over.
+    if (const int64_t left = split.train.numel() % (options.batch_size * world_size());
+        group && left > 0 && left < world_size()) {
+      return Error{"--batch-size " + std::to_string(options.batch_size) + " on " +
+                   std::to_string(world_size()) + " ranks leaves " + std::to_string(left) +
+                   " image(s) for the epoch's last step, fewer than the ranks; choose another "
+                   "--batch-size or --limit"};
+    }
     auto to_device = [&](Dataset part) {
       part.images = part.images.to(device);
       part.labels = part.labels.to(device);
