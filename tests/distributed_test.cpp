@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -292,6 +293,29 @@ TEST(Distributed, AWorkerThatNeverArrivesIsAnErrorWithinTheTimeout) {
   EXPECT_NE(alone.err.find("rank 0: cannot join the run of 2 processes at 127.0.0.1:"),
             std::string::npos)
       << alone.err;
+}
+
+TEST(Distributed, RanksWithOtherOptionsOrDataRefuseToStart) {
+  SKIP_WITHOUT_DISTRIBUTED();
+  TempDir dir;
+  const std::string options = small_run(dir.path(), 16, 1) + " --dist-timeout 60";
+  const std::string other_rows =
+      std::regex_replace(options, std::regex("--limit 300"), "--limit 290");
+  for (const std::string& other : {options + " --lr 0.01", other_rows}) {
+    const int port = free_port();
+    Child rank0(as_worker(command(kTrain, options), 0, 2, port), dir.file("rank0"));
+    Child rank1(as_worker(command(kTrain, other), 1, 2, port), dir.file("rank1"));
+    const auto r0 = rank0.wait(), r1 = rank1.wait();
+    EXPECT_EQ(r0.code, 2) << other << ": " << r0.describe();
+    EXPECT_EQ(r1.code, 2) << other << ": " << r1.describe();
+    EXPECT_NE(r0.err.find("digit-train rank 0: 1 rank(s) run with other options or data than "
+                          "rank 0; give every rank the same options"),
+              std::string::npos)
+        << r0.err;
+    const std::string what = other == other_rows ? "(this rank's data differs from rank 0's"
+                                                 : "(this rank's options differ from rank 0's)";
+    EXPECT_NE(r1.err.find(what), std::string::npos) << r1.err;
+  }
 }
 
 TEST(Distributed, SigintToTheLauncherStopsAllRanksAndSavesOnce) {

@@ -185,7 +185,8 @@ int launch_workers(const digits::DistributedConfig& d, int argc, char** argv) {
       passed_on = g_signals;
       send(g_signal);
     }
-    if (failed && !told_to_stop) {
+    // After a signal passed on the workers stop by themselves, rank 0 saving: no second one.
+    if (failed && !told_to_stop && passed_on == 0) {
       send(SIGTERM);
       told_to_stop = true;
       kill_deadline = std::chrono::steady_clock::now() + kGrace;

@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "codec.h"
 #include "digits/data.h"
@@ -155,6 +157,7 @@ struct Trainer::State {
     }
     device = *parsed_device;
     data = {d.size(), fingerprint(d)};
+    if (group) DIGITS_RETURN_IF_ERROR(same_run_as_rank0());
     const auto split = split_rows(d, options.val_fraction, options.split_seed());
     if (split.train.numel() < options.batch_size * world_size()) {
       return Error{"only " + std::to_string(split.train.numel()) +
@@ -315,6 +318,34 @@ struct Trainer::State {
                    " (with --resume: is it the same checkpoint on every machine?)"};
     }
     return flags[1].item<double>() > 0;
+  }
+
+  // Every rank must train on rank 0's rows with rank 0's options: each machine reads its own
+  // copy of the data and its own command line.
+  Status same_run_as_rank0() {
+    std::string identity;
+    for (const auto& o : train_options()) {
+      if (o.role == OptionRole::kIdentity) identity += o.name + "=" + o.get(config).at(0) + ";";
+    }
+    const auto mine = torch::tensor({data.rows, static_cast<int64_t>(data.fingerprint),
+                                     static_cast<int64_t>(std::hash<std::string>{}(identity))},
+                                    torch::kInt64);
+    auto theirs = mine.clone();
+    DIGITS_RETURN_IF_ERROR(group->broadcast(theirs, "sharing rank 0's options and data"));
+    const bool same_data = theirs.slice(0, 0, 2).equal(mine.slice(0, 0, 2));
+    const bool same_options = theirs[2].item<int64_t>() == mine[2].item<int64_t>();
+    auto differs = torch::tensor({same_data && same_options ? 0.0 : 1.0}, torch::kDouble);
+    DIGITS_RETURN_IF_ERROR(group->sum(differs, "comparing the ranks' options and data"));
+    if (differs.item<double>() == 0) return {};
+    std::string here;
+    if (!same_data) here = "this rank's data differs from rank 0's";
+    if (!same_options)
+      here +=
+          std::string(here.empty() ? "this rank's" : ", and its") + " options differ from rank 0's";
+    return Error{std::to_string(static_cast<int64_t>(differs.item<double>())) +
+                 " rank(s) run with other options or data than rank 0" +
+                 (here.empty() ? "" : " (" + here + ")") +
+                 "; give every rank the same options and the same --data rows"};
   }
 
   // Loss and accuracy on the validation rows, each rank evaluating its share of them.
