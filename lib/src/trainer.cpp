@@ -11,11 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <string>
 
 #include "codec.h"
+#include "data_parallel.h"
 #include "digits/data.h"
 #include "digits/distributed.h"
 #include "digits/output_file.h"
@@ -230,7 +230,7 @@ struct Trainer::State {
     return best->progress.best_val_acc;
   }
 
-  // --- Data parallelism (a WorkerGroup; none of it runs in one process) ---
+  // --- Data parallelism (data_parallel.h; none of it runs in one process) ---
 
   // Seed of batch b's augmentation and dropout: rank 0's is the single-process one, and every
   // other rank draws its own numbers for its own images.
@@ -239,114 +239,17 @@ struct Trainer::State {
     return rank() == 0 ? seed : mix_seed(seed, static_cast<uint64_t>(rank()));
   }
 
-  // This rank's part of a global batch: ranks take consecutive, disjoint, nearly equal slices.
   torch::Tensor shard(const torch::Tensor& index) const {
-    const int64_t m = index.numel(), r = rank(), w = world_size();
-    return index.slice(0, m * r / w, m * (r + 1) / w);
+    return detail::shard(index, rank(), world_size());
   }
 
-  struct StepTotals {
-    double loss;  // the global batch's mean loss
-    bool stop;    // some rank was asked to stop
-  };
-  // One flattened allreduce (SUM) of every gradient times this rank's share of the global batch,
-  // so that the sum is the gradient of the global batch's mean loss for any split; the batch's
-  // loss and the ranks' stop requests travel in the same buffer.
-  Result<StepTotals> reduce_gradients(double local_loss, double share, bool stop, int64_t step) {
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> parts;
-    for (const auto& p : net->parameters()) {
-      parts.push_back(p.grad().defined() ? p.grad().reshape(-1).to(torch::kCPU, torch::kFloat)
-                                         : torch::zeros({p.numel()}, torch::kFloat));
-    }
-    parts.push_back(torch::tensor({local_loss, stop ? 1.0 : 0.0}, torch::kFloat));
-    auto flat = torch::cat(parts);
-    const int64_t grads = flat.numel() - 2;
-    flat.slice(0, 0, grads + 1).mul_(share);
-    DIGITS_RETURN_IF_ERROR(
-        group->sum(flat, "the gradient allreduce of step " + std::to_string(step + 1)));
-    int64_t at = 0;
-    for (auto& p : net->parameters()) {
-      const auto part = flat.slice(0, at, at + p.numel()).view_as(p).to(p.device(), p.dtype());
-      if (p.grad().defined()) {
-        p.mutable_grad().copy_(part);
-      } else {
-        p.mutable_grad() = part.clone();
-      }
-      at += p.numel();
-    }
-    return StepTotals{flat[grads].item<double>(), flat[grads + 1].item<double>() > 0};
+  Result<detail::StepTotals> reduce_gradients(double loss, double share, bool stop, int64_t step) {
+    return detail::reduce_gradients(*group, *net, loss, share, stop, step);
   }
-
-  // Rank 0's weights and buffers to every rank: `adopt` takes all of them (a new run's start);
-  // otherwise each rank checks that its weights are rank 0's and takes rank 0's buffers (batch
-  // norm's running statistics, as PyTorch's DDP broadcasts them). Returns whether any rank asked
-  // to stop; an Error names a rank whose weights differ.
   Result<bool> sync_with_rank0(bool adopt, bool stop, const std::string& when) {
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> params, buffers;
-    for (const auto& p : net->parameters()) params.push_back(p);
-    for (const auto& b : net->buffers()) {
-      if (b.is_floating_point()) buffers.push_back(b);
-    }
-    std::vector<torch::Tensor> parts;
-    int64_t weights = 0;
-    for (const auto& p : params) {
-      parts.push_back(p.reshape(-1).to(torch::kCPU, torch::kFloat));
-      weights += p.numel();
-    }
-    for (const auto& b : buffers) parts.push_back(b.reshape(-1).to(torch::kCPU, torch::kFloat));
-    auto flat = torch::cat(parts);
-    const auto mine = flat.slice(0, 0, weights).clone();
-    DIGITS_RETURN_IF_ERROR(group->broadcast(flat, "sharing rank 0's weights " + when));
-    const bool differs = !adopt && !flat.slice(0, 0, weights).equal(mine);
-    int64_t at = adopt ? 0 : weights;
-    for (auto& t : adopt ? params : std::vector<torch::Tensor>{}) {
-      t.copy_(flat.slice(0, at, at + t.numel()).view_as(t));
-      at += t.numel();
-    }
-    for (auto& t : buffers) {
-      t.copy_(flat.slice(0, at, at + t.numel()).view_as(t));
-      at += t.numel();
-    }
-    auto flags = torch::tensor({differs ? 1.0 : 0.0, stop ? 1.0 : 0.0}, torch::kDouble);
-    DIGITS_RETURN_IF_ERROR(group->sum(flags, "comparing the ranks' weights " + when));
-    if (flags[0].item<double>() > 0) {
-      return Error{std::to_string(static_cast<int64_t>(flags[0].item<double>())) +
-                   " rank(s) hold other weights than rank 0 " + when +
-                   (differs ? ", this one among them" : "") +
-                   " (with --resume: is it the same checkpoint on every machine?)"};
-    }
-    return flags[1].item<double>() > 0;
+    return detail::sync_with_rank0(*group, *net, adopt, stop, when);
   }
-
-  // Every rank must train on rank 0's rows with rank 0's options: each machine reads its own
-  // copy of the data and its own command line.
-  Status same_run_as_rank0() {
-    std::string identity;
-    for (const auto& o : train_options()) {
-      if (o.role == OptionRole::kIdentity) identity += o.name + "=" + o.get(config).at(0) + ";";
-    }
-    const auto mine = torch::tensor({data.rows, static_cast<int64_t>(data.fingerprint),
-                                     static_cast<int64_t>(std::hash<std::string>{}(identity))},
-                                    torch::kInt64);
-    auto theirs = mine.clone();
-    DIGITS_RETURN_IF_ERROR(group->broadcast(theirs, "sharing rank 0's options and data"));
-    const bool same_data = theirs.slice(0, 0, 2).equal(mine.slice(0, 0, 2));
-    const bool same_options = theirs[2].item<int64_t>() == mine[2].item<int64_t>();
-    auto differs = torch::tensor({same_data && same_options ? 0.0 : 1.0}, torch::kDouble);
-    DIGITS_RETURN_IF_ERROR(group->sum(differs, "comparing the ranks' options and data"));
-    if (differs.item<double>() == 0) return {};
-    std::string here;
-    if (!same_data) here = "this rank's data differs from rank 0's";
-    if (!same_options)
-      here +=
-          std::string(here.empty() ? "this rank's" : ", and its") + " options differ from rank 0's";
-    return Error{std::to_string(static_cast<int64_t>(differs.item<double>())) +
-                 " rank(s) run with other options or data than rank 0" +
-                 (here.empty() ? "" : " (" + here + ")") +
-                 "; give every rank the same options and the same --data rows"};
-  }
+  Status same_run_as_rank0() { return detail::same_run_as_rank0(*group, config, data); }
 
   // Loss and accuracy on the validation rows, each rank evaluating its share of them.
   Result<Evaluation> evaluate_sharded(Trainer& trainer) {
