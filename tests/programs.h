@@ -81,6 +81,7 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   void signal(int sig) const { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   // Waits up to `timeout` for `pattern` to appear in stderr; false if the child ended first.
   bool wait_for_stderr(const std::regex& pattern,

@@ -1,15 +1,19 @@
 // digit-train: trains a digit CNN on Kaggle-format CSVs, writes checkpoints, resumes exactly.
 // All the work is in the library (digits/trainer.h); this file is options and printing.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.h"
 #include "digits/checkpoint.h"
 #include "digits/data.h"
+#include "digits/distributed.h"
 #include "digits/model.h"
 #include "digits/options.h"
 #include "digits/output_file.h"
@@ -17,6 +21,7 @@
 #include "digits/runtime.h"
 #include "digits/tensorboard.h"
 #include "digits/trainer.h"
+#include "launcher.h"
 #include "options_cli.h"
 
 namespace {
@@ -146,6 +151,29 @@ class RunViews {
   bool chart_failed_ = false, events_failed_ = false;
 };
 
+// "4 threads", or "2 processes of 1 thread" in a distributed run.
+std::string threads_text(int64_t world_size) {
+  const std::string threads = std::to_string(digits::runtime_threads()) +
+                              (digits::runtime_threads() == 1 ? " thread" : " threads");
+  if (world_size == 1) return threads;
+  return std::to_string(world_size) + " processes of " + threads;
+}
+
+// A rank other than 0: trains in step with the others, silently; the exit code says how it
+// ended, as rank 0's does.
+int run_worker(digits::Trainer& t, const std::string& me, int64_t stop_after) {
+  digits::cli::StopSignal::install();
+  digits::TrainHooks hooks;
+  hooks.stop = digits::cli::StopSignal::flag();
+  hooks.stop_after_epochs = stop_after;
+  g_doing = "training";
+  auto result = t.run(hooks);
+  if (!result) return digits::cli::fail(me, result.error().message, digits::cli::kExitFailure);
+  if (result->reason != digits::StopReason::kInterrupted) return digits::cli::kExitOk;
+  return digits::cli::StopSignal::exit_code() ? digits::cli::StopSignal::exit_code()
+                                              : digits::cli::kExitSigint;
+}
+
 int run(int argc, char** argv) {
   using digits::cli::fail;
   digits::TrainConfig c;  // defaults
@@ -188,7 +216,20 @@ int run(int argc, char** argv) {
 
   if (auto code = digits::cli::parse(app, argc, argv)) return *code;
   if (fine_tune && resume_path.empty()) return fail(kProgram, "--fine-tune needs --resume");
+  {
+    // The local launcher starts the workers, which run this program with the rest of argv.
+    digits::TrainConfig launch;
+    if (auto st = options.apply(launch); !st) return fail(kProgram, st.error().message);
+    if (launch.distributed.nproc_per_node > 1 || launch.distributed.nnodes > 1) {
+      return launch_workers(launch.distributed, argc, argv);
+    }
+  }
 
+  // Workers of a distributed run share the machine's cores unless told otherwise.
+  if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); threads == 0 && local != nullptr) {
+    const int local_workers = std::max(1, std::atoi(local));
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_workers);
+  }
   digits::configure_runtime(threads);
 
   // Resuming: the run's stored options, and the command line changes only what it names (the
@@ -200,6 +241,9 @@ int run(int argc, char** argv) {
     auto stored = digits::decode_options(loaded->train_options);
     if (!stored) return fail(kProgram, resume_path + ": " + stored.error().message);
     c = stored.value();
+    // The world size is this invocation's (environment, options); the trainer compares it with
+    // the checkpoint's.
+    c.distributed.world_size = 1;
     // The run goes on in the checkpoint's folder unless told otherwise; a fine-tune is a new run
     // and never writes over its source, so it goes to a folder of its own.
     c.checkpoint_dir = std::filesystem::path(resume_path).parent_path().lexically_normal().string();
@@ -208,7 +252,13 @@ int run(int argc, char** argv) {
       c.checkpoint_dir = (std::filesystem::path(c.checkpoint_dir) / "fine-tuned").string();
     checkpoint = std::move(loaded.value());
   }
+  if (auto st = digits::read_worker_environment(c); !st) return fail(kProgram, st.error().message);
   if (auto st = options.apply(c); !st) return fail(kProgram, st.error().message);
+  // Rank 0 of a distributed run speaks for it; the other ranks say only what goes wrong.
+  const bool speaks = c.distributed.rank == 0;
+  const std::string me = c.distributed.world_size > 1
+                             ? std::string(kProgram) + " rank " + std::to_string(c.distributed.rank)
+                             : kProgram;
   const bool own_folder =
       checkpoint && !fine_tune &&
       same_folder(std::filesystem::path(resume_path).parent_path().string(), c.checkpoint_dir);
@@ -234,8 +284,10 @@ int run(int argc, char** argv) {
   }
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n", static_cast<long long>(data->size()),
-               join(c.data_paths, ", ").c_str(), load_s);
+  if (speaks) {
+    std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n",
+                 static_cast<long long>(data->size()), join(c.data_paths, ", ").c_str(), load_s);
+  }
 
   g_doing = "setting up the run";
   auto trainer =
@@ -247,25 +299,27 @@ int run(int argc, char** argv) {
   if (!trainer) {
     const std::string& m = trainer.error().message;
     const bool differs = m.rfind("options differ", 0) == 0 || m.rfind("the data differs", 0) == 0;
-    return fail(kProgram, (resume_path.empty() ? "" : resume_path + ": ") + m +
-                              (differs && !fine_tune
-                                   ? " (add --fine-tune to start a new run from its weights)"
-                                   : ""));
+    return fail(
+        me, (resume_path.empty() ? "" : resume_path + ": ") + m +
+                (differs && !fine_tune ? " (add --fine-tune to start a new run from its weights)"
+                                       : ""));
   }
   auto& t = *trainer.value();
+  if (!speaks) return run_worker(t, me, stop_after);
   if (!t.set_aside_folder().empty()) {
     std::fprintf(stderr, "moved the earlier run's files in %s to %s/\n", c.checkpoint_dir.c_str(),
                  t.set_aside_folder().c_str());
   }
   std::fprintf(stderr,
                "%s %s: model %s (%lld parameters), %lld training and %lld validation images, "
-               "epoch %lld of %lld, %d threads on %s; checkpoints in %s/\n",
+               "epoch %lld of %lld, %s on %s; checkpoints in %s/\n",
                checkpoint ? (fine_tune ? "fine-tuning" : "resuming") : "training",
                resume_path.empty() ? "from scratch" : resume_path.c_str(),
                describe(c.model).c_str(), static_cast<long long>(digits::parameter_count(*t.net())),
                static_cast<long long>(t.train_size()), static_cast<long long>(t.val_size()),
                static_cast<long long>(t.epochs_done() + 1), static_cast<long long>(c.epochs),
-               digits::runtime_threads(), c.device.c_str(), c.checkpoint_dir.c_str());
+               threads_text(c.distributed.world_size).c_str(), c.device.c_str(),
+               c.checkpoint_dir.c_str());
 
   RunViews views(c);
   const std::string aside = t.set_aside_folder().empty()
@@ -303,11 +357,13 @@ int run(int argc, char** argv) {
   g_doing = "training";
   auto result = t.run(hooks);
   progress.finish();
-  if (!result) return fail(kProgram, result.error().message, digits::cli::kExitFailure);
+  if (!result) return fail(me, result.error().message, digits::cli::kExitFailure);
 
   const std::string last = result->last_checkpoint;
-  const std::string again = std::string(kProgram) + " --resume " + last +
-                            (threads > 0 ? " --threads " + std::to_string(threads) : "");
+  // The launcher's own command when it started this worker ("digit-train --nproc-per-node 2").
+  const char* launched_as = std::getenv(kLaunchCommandVariable);
+  const std::string again = std::string(launched_as ? launched_as : kProgram) + " --resume " +
+                            last + (threads > 0 ? " --threads " + std::to_string(threads) : "");
   switch (result->reason) {
     case digits::StopReason::kFinished:
       std::fprintf(stderr, "finished %lld epochs; best val_acc=%.4f in %s/best.pt\n",

@@ -342,6 +342,56 @@ std::vector<OptionSpec> make_table() {
       "Also write TensorBoard event files to DIR/RUN/ (RUN: the --checkpoint-dir's name); view "
       "them with tensorboard --logdir DIR",
       [](R c) -> std::string& { return c.tensorboard_dir; }, OptionRole::kSession));
+  // Distributed training (distributed.h, docs/distributed.md): torchrun's variables, the same
+  // as options; the launcher's; and the run's world size, which a checkpoint keeps.
+  t.push_back(number(
+      "world-size",
+      "Distributed: processes of the run (WORLD_SIZE); --batch-size is per process, the "
+      "global batch N times it",
+      [](R c) -> int64_t& { return c.distributed.world_size; }, between(1, 1 << 16)));
+  auto session = [](OptionSpec o) {
+    o.role = OptionRole::kSession;
+    return o;
+  };
+  t.push_back(session(number(
+      "rank", "Distributed: this process's rank (RANK); rank 0 writes checkpoints and metrics",
+      [](R c) -> int64_t& { return c.distributed.rank; }, between(0, 1 << 16))));
+  t.push_back(session(number(
+      "local-rank", "Distributed: this process's rank on its machine (LOCAL_RANK)",
+      [](R c) -> int64_t& { return c.distributed.local_rank; }, between(0, 1 << 16))));
+  t.push_back(session(number(
+      "nproc-per-node",
+      "Start N worker processes on this machine and supervise them (one fails or is "
+      "interrupted: all stop)",
+      [](R c) -> int64_t& { return c.distributed.nproc_per_node; }, between(1, 1024))));
+  t.push_back(session(number(
+      "nnodes", "With --nproc-per-node: machines of the run (the same command on each)",
+      [](R c) -> int64_t& { return c.distributed.nnodes; }, between(1, 1 << 16))));
+  t.push_back(session(number(
+      "node-rank", "With --nnodes: this machine, 0 to N-1 (machine 0 hosts rank 0)",
+      [](R c) -> int64_t& { return c.distributed.node_rank; }, between(0, 1 << 16))));
+  t.push_back(text(
+      "master-addr", "Distributed: address of rank 0's machine (MASTER_ADDR)",
+      [](R c) -> std::string& { return c.distributed.master_addr; }, OptionRole::kSession));
+  t.push_back(session(number(
+      "master-port",
+      "Distributed: TCP port of the rendezvous store (MASTER_PORT); 0 with --nproc-per-node "
+      "on one machine: a free one",
+      [](R c) -> int64_t& { return c.distributed.master_port; }, between(0, 65535))));
+  t.push_back(text(
+      "dist-ifname",
+      "Distributed: the network interface of the ranks' connections (GLOO_SOCKET_IFNAME), "
+      "e.g. eth0; needed unless --master-addr is a loopback address",
+      [](R c) -> std::string& { return c.distributed.interface; }, OptionRole::kSession));
+  t.push_back(session(number(
+      "dist-timeout",
+      "Distributed: seconds a rank waits for the others (start-up, each collective) before "
+      "the run fails",
+      [](R c) -> double& { return c.distributed.timeout_s; }, between(1, 86400))));
+  t.push_back(session(flag("allow-world-size-change",
+                           "With --resume: continue a run saved at another --world-size (the "
+                           "global batch and schedule change: not bit-exact)",
+                           [](R c) -> bool& { return c.distributed.allow_world_size_change; })));
   return t;
 }
 

@@ -12,9 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <string>
 
 #include "codec.h"
+#include "data_parallel.h"
 #include "digits/data.h"
+#include "digits/distributed.h"
 #include "digits/output_file.h"
 #include "digits/random.h"
 #include "digits/runtime.h"
@@ -103,7 +106,13 @@ struct Trainer::State {
   DigitNet net;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::optional<detail::RunLock> lock;
-  std::string set_aside;  // where an earlier run's files went
+  std::string set_aside;               // where an earlier run's files went
+  std::unique_ptr<WorkerGroup> group;  // null: one process, the single-process path
+
+  int64_t rank() const { return group ? group->rank() : 0; }
+  int64_t world_size() const { return group ? group->size() : 1; }
+  // Rank 0 writes the run's files; the other ranks only train.
+  bool writes_files() const { return rank() == 0; }
 
   std::string path(const std::string& name) const {
     return (std::filesystem::path(config.checkpoint_dir) / name).string();
@@ -117,6 +126,7 @@ struct Trainer::State {
   }
 
   Status save(const char* name) const {
+    if (!writes_files()) return {};
     Checkpoint c;
     c.model = config.model;
     c.normalization = norm;
@@ -136,17 +146,32 @@ struct Trainer::State {
     DIGITS_RETURN_IF_ERROR(parsed_device);
     DIGITS_RETURN_IF_ERROR(require_labels(d, "the training data"));
     config = options;
+    if (options.distributed.world_size > 1) {
+      auto joined = WorkerGroup::join(options.distributed);
+      DIGITS_RETURN_IF_ERROR(joined);
+      group = std::move(joined.value());
+    }
     // The run's own files are never one of its data files.
     for (const auto& name : detail::run_files()) {
       DIGITS_RETURN_IF_ERROR(check_output(path(name), "--checkpoint-dir", options.data_paths));
     }
     device = *parsed_device;
     data = {d.size(), fingerprint(d)};
+    if (group) DIGITS_RETURN_IF_ERROR(same_run_as_rank0());
     const auto split = split_rows(d, options.val_fraction, options.split_seed());
-    if (split.train.numel() < options.batch_size) {
+    if (split.train.numel() < options.batch_size * world_size()) {
       return Error{"only " + std::to_string(split.train.numel()) +
                    " training rows after the validation split, fewer than --batch-size " +
-                   std::to_string(options.batch_size)};
+                   std::to_string(options.batch_size) +
+                   (group ? " times --world-size " + std::to_string(world_size()) : "")};
+    }
+    // Every rank needs images of every step; the epoch's last batch holds what is left over.
+    if (const int64_t left = split.train.numel() % (options.batch_size * world_size());
+        group && left > 0 && left < world_size()) {
+      return Error{"--batch-size " + std::to_string(options.batch_size) + " on " +
+                   std::to_string(world_size()) + " ranks leaves " + std::to_string(left) +
+                   " image(s) for the epoch's last step, fewer than the ranks; choose another "
+                   "--batch-size or --limit"};
     }
     auto to_device = [&](Dataset part) {
       part.images = part.images.to(device);
@@ -155,6 +180,7 @@ struct Trainer::State {
     };
     train = to_device(subset(d, split.train));
     if (split.val.numel() > 0) val = to_device(subset(d, split.val));
+    if (!writes_files()) return {};
     std::error_code ec;
     std::filesystem::create_directories(options.checkpoint_dir, ec);
     if (ec) return Error{options.checkpoint_dir + ": cannot create directory: " + ec.message()};
@@ -177,6 +203,7 @@ struct Trainer::State {
   // A new run's folder: empty of other runs' files, or those set aside when asked (kSetAside;
   // any other use refuses them).
   Status claim_folder(FolderUse use) {
+    if (!writes_files()) return {};
     const auto found = detail::run_files_in(config.checkpoint_dir);
     if (found.empty()) return {};
     if (use == FolderUse::kSetAside) {
@@ -202,6 +229,43 @@ struct Trainer::State {
     if (!options || !option_differences(*options, config).empty()) return std::nan("");
     return best->progress.best_val_acc;
   }
+
+  // --- Data parallelism (data_parallel.h; none of it runs in one process) ---
+
+  // Seed of batch b's augmentation and dropout: rank 0's is the single-process one, and every
+  // other rank draws its own numbers for its own images.
+  uint64_t batch_seed(int64_t epoch, int64_t b) const {
+    const uint64_t seed = mix_seed(config.seed, epoch, b);
+    return rank() == 0 ? seed : mix_seed(seed, static_cast<uint64_t>(rank()));
+  }
+
+  torch::Tensor shard(const torch::Tensor& index) const {
+    return detail::shard(index, rank(), world_size());
+  }
+
+  Result<detail::StepTotals> reduce_gradients(double loss, double share, bool stop, int64_t step) {
+    return detail::reduce_gradients(*group, *net, loss, share, stop, step);
+  }
+  Result<bool> sync_with_rank0(bool adopt, bool stop, const std::string& when) {
+    return detail::sync_with_rank0(*group, *net, adopt, stop, when);
+  }
+  Status same_run_as_rank0() { return detail::same_run_as_rank0(*group, config, data); }
+
+  // Loss and accuracy on the validation rows, each rank evaluating its share of them.
+  Result<Evaluation> evaluate_sharded(Trainer& trainer) {
+    const int64_t n = val.size(), r = rank(), w = world_size();
+    const auto rows = torch::arange(n * r / w, n * (r + 1) / w, torch::kInt64).to(device);
+    const Dataset part = subset(val, rows);
+    const auto mine = trainer.evaluate(part);
+    const double count = static_cast<double>(part.size());
+    const double loss = count > 0 ? mine.loss * count : 0.0;
+    const double correct = count > 0 ? std::round(mine.accuracy * count) : 0.0;
+    auto sums = torch::tensor({loss, correct, count}, torch::kDouble);
+    DIGITS_RETURN_IF_ERROR(group->sum(sums, "the validation allreduce"));
+    const double total = sums[2].item<double>();
+    if (total == 0) return Evaluation{std::nan(""), std::nan("")};
+    return Evaluation{sums[0].item<double>() / total, sums[1].item<double>() / total};
+  }
 };
 
 Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -219,8 +283,9 @@ Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Datas
   s->net = *net;
   s->net->to(s->device);
   s->net->train();
+  if (s->group) DIGITS_RETURN_IF_ERROR(s->sync_with_rank0(true, false, "at the start"));
   s->optimizer = make_optimizer(config, *s->net);
-  s->metrics().remove();  // a new run starts a new log
+  if (s->writes_files()) s->metrics().remove();  // a new run starts a new log
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
 
@@ -242,7 +307,8 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   s->optimizer = make_optimizer(config, *s->net);
   if (mode == ResumeMode::kFineTune) {
     DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
-    s->metrics().remove();
+    if (s->group) DIGITS_RETURN_IF_ERROR(s->sync_with_rank0(true, false, "at the start"));
+    if (s->writes_files()) s->metrics().remove();
     return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
   }
   if (folder != FolderUse::kContinue) DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
@@ -250,6 +316,16 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   // Decoded, so that options a checkpoint predates compare as their defaults.
   auto stored = decode_options(ckpt.train_options);
   DIGITS_RETURN_IF_ERROR(stored);
+  const int64_t world_there = stored->distributed.world_size, world_here = s->world_size();
+  if (world_there != world_here) {
+    if (!config.distributed.allow_world_size_change) {
+      return Error{"the checkpoint's run trained on " + std::to_string(world_there) +
+                   " process(es) (--world-size), this one runs on " + std::to_string(world_here) +
+                   "; pass --allow-world-size-change to go on with a global batch of " +
+                   std::to_string(world_here) + " x --batch-size (not bit-exact)"};
+    }
+    stored->distributed.world_size = world_here;
+  }
   if (const std::string diffs = option_differences(*stored, config); !diffs.empty()) {
     return Error{"options differ from the checkpoint's run: " + diffs};
   }
@@ -273,9 +349,14 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
     auto generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(ckpt.rng_state);
   }
-  DIGITS_RETURN_IF_ERROR(s->metrics().trim_after(ckpt.progress.epoch));
+  if (s->writes_files()) DIGITS_RETURN_IF_ERROR(s->metrics().trim_after(ckpt.progress.epoch));
   s->progress = ckpt.progress;
-  if (folder == FolderUse::kContinue) {
+  if (world_there != world_here && s->progress.batch_in_epoch > 0) {
+    // Mid-epoch: go on from the first global batch of the new size not yet wholly done.
+    s->progress.batch_in_epoch = s->progress.epoch_samples / (config.batch_size * world_here);
+  }
+  if (s->group) DIGITS_RETURN_IF_ERROR(s->sync_with_rank0(false, false, "on resuming"));
+  if (folder == FolderUse::kContinue && s->writes_files()) {
     const double on_disk = s->best_on_disk();
     double& best = s->progress.best_val_acc;
     if (!std::isnan(on_disk) && (std::isnan(best) || on_disk > best)) best = on_disk;
@@ -307,7 +388,9 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
   RunProgress& p = s.progress;
   const TrainConfig& c = s.config;
   const int64_t n = s.train.size();
-  const int64_t batches = (n + c.batch_size - 1) / c.batch_size;
+  // --batch-size is per rank: a step trains on the global batch of all ranks.
+  const int64_t global_batch = c.batch_size * s.world_size();
+  const int64_t batches = (n + global_batch - 1) / global_batch;
   const int64_t total_steps = c.epochs * batches;
   const int64_t report_every = std::max<int64_t>(1, batches / 100);
   const auto run_start = Clock::now();
@@ -342,8 +425,10 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     double lr = 0;
     for (int64_t b = p.batch_in_epoch; b < batches; ++b) {
       const auto batch_start = Clock::now();
-      torch::manual_seed(mix_seed(c.seed, p.epoch, b));  // augmentation and dropout of batch b
-      const auto index = order.slice(0, b * c.batch_size, std::min(n, (b + 1) * c.batch_size));
+      torch::manual_seed(s.batch_seed(p.epoch, b));  // augmentation and dropout of batch b
+      auto index = order.slice(0, b * global_batch, std::min(n, (b + 1) * global_batch));
+      const int64_t bs = index.numel();  // of all ranks
+      if (s.group) index = s.shard(index);
       auto x = s.prepare(s.train.images.index_select(0, index), true);
       const auto y = s.train.labels.index_select(0, index);
       // Drawn after augmentation and only when on, so runs without it draw what they always did.
@@ -359,10 +444,18 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
       const auto loss = c.mixup > 0 ? mixed_training_loss(logits, y, mixed, c.label_smoothing)
                                     : training_loss(logits, y, c.label_smoothing);
       loss.backward();
+      double batch_loss = 0;
+      bool interrupted = false;
+      if (s.group) {
+        const double share = static_cast<double>(index.numel()) / static_cast<double>(bs);
+        auto totals = s.reduce_gradients(loss.item<double>(), share, stopped(), p.global_step);
+        DIGITS_RETURN_IF_ERROR(totals);
+        batch_loss = totals->loss;
+        interrupted = totals->stop;
+      }
       s.optimizer->step();
 
-      const int64_t bs = index.numel();
-      const double batch_loss = loss.item<double>();
+      if (!s.group) batch_loss = loss.item<double>();
       if (!std::isfinite(batch_loss)) {
         return diverged(b + 1, "the loss is " + detail::format_real(batch_loss));
       }
@@ -373,7 +466,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
       images_this_call += bs;
       train_seconds += seconds_since(batch_start);
 
-      const bool interrupted = stopped();
+      if (!s.group) interrupted = stopped();
       if (hooks.on_batch && ((b + 1) % report_every == 0 || b + 1 == batches || interrupted)) {
         const double per_step =
             seconds_since(run_start) / static_cast<double>(p.global_step - steps_at_start);
@@ -394,7 +487,22 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     if (auto bad = first_non_finite(*s.net); !bad.empty()) {
       return diverged(batches, bad + " is no longer finite");
     }
-    const auto val = s.val.size() > 0 ? evaluate(s.val) : Evaluation{std::nan(""), std::nan("")};
+    // All ranks agree on stopping here, and again hold rank 0's weights and buffers.
+    bool stop_now = false;
+    if (s.group) {
+      auto agreed =
+          s.sync_with_rank0(false, stopped(), "after epoch " + std::to_string(p.epoch + 1));
+      DIGITS_RETURN_IF_ERROR(agreed);
+      stop_now = *agreed;
+    }
+    Evaluation val{std::nan(""), std::nan("")};
+    if (s.val.size() > 0 && s.group) {
+      auto sharded = s.evaluate_sharded(*this);
+      DIGITS_RETURN_IF_ERROR(sharded);
+      val = *sharded;
+    } else if (s.val.size() > 0) {
+      val = evaluate(s.val);
+    }
     EpochReport report{
         p.epoch + 1,
         p.epoch_loss_sum / static_cast<double>(std::max<int64_t>(1, p.epoch_samples)),
@@ -413,7 +521,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
         !std::isnan(val.accuracy) && (std::isnan(p.best_val_acc) || val.accuracy > p.best_val_acc);
     // The row goes first: a kill before last.pt is saved makes resume redo this epoch, and
     // resume drops rows past the checkpoint's epoch, so the log never misses or repeats one.
-    DIGITS_RETURN_IF_ERROR(s.metrics().append(report));
+    if (s.writes_files()) DIGITS_RETURN_IF_ERROR(s.metrics().append(report));
     if (report.best) {
       p.best_val_acc = val.accuracy;
       DIGITS_RETURN_IF_ERROR(s.save("best.pt"));
@@ -422,7 +530,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     saved = "epoch " + std::to_string(p.epoch);
     if (hooks.on_epoch) hooks.on_epoch(report);
     epochs_this_call += 1;
-    if (stopped()) return result(StopReason::kInterrupted);
+    if (s.group ? stop_now : stopped()) return result(StopReason::kInterrupted);
     if (hooks.stop_after_epochs >= 0 && epochs_this_call >= hooks.stop_after_epochs &&
         p.epoch < c.epochs) {
       return result(StopReason::kStopAfter);

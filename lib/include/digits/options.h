@@ -39,9 +39,27 @@ struct AugmentConfig {
   double elastic_sigma = 4.0;  // smoothness of the field: its Gaussian blur, in pixels
 };
 
+// Where this process sits in a distributed run (distributed.h), as torchrun describes its workers
+// (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK), and what the local launcher starts.
+// Only `world_size` is part of the run's identity; the rest says where this invocation runs.
+struct DistributedConfig {
+  int64_t world_size = 1;      // processes of the run; 1: today's single-process training
+  int64_t rank = 0;            // this process, 0 .. world_size - 1; rank 0 writes the run's files
+  int64_t local_rank = 0;      // this process among those on its machine
+  int64_t nproc_per_node = 1;  // the launcher: workers to start on this machine
+  int64_t nnodes = 1;          // the launcher: machines of the run
+  int64_t node_rank = 0;       // the launcher: this machine, 0 .. nnodes - 1
+  std::string master_addr = "127.0.0.1";  // where rank 0 (or torchrun's agent) keeps the store
+  int64_t master_port = 29500;            // 0 for the launcher: any free port (one machine)
+  std::string interface;   // network interface of Gloo's connections; "" only on loopback
+  double timeout_s = 300;  // a collective or the start-up waiting longer fails
+  bool allow_world_size_change = false;  // resume at another world size (not bit-exact)
+};
+
 // The options of a run (defaults here; ranges and help in the table). Everything except
-// `checkpoint_dir`, `device` and `tensorboard_dir` is part of the run's identity, stored in its
-// checkpoints: resuming with other values is refused unless fine-tuning.
+// `checkpoint_dir`, `device`, `tensorboard_dir` and where the process sits in a distributed run
+// is part of the run's identity, stored in its checkpoints: resuming with other values is
+// refused unless fine-tuning.
 struct TrainConfig {
   std::vector<std::string> data_paths;  // Kaggle CSVs and UNIPEN pen files (data.h)
   int64_t limit = -1;                   // use the first N rows of the data; -1 for all
@@ -77,6 +95,7 @@ struct TrainConfig {
   // TensorBoard's log folder: the run's scalars go to a folder in it named after
   // checkpoint_dir (tensorboard.h); "" for none.
   std::string tensorboard_dir;
+  DistributedConfig distributed;
 
   // encode_options / decode_options, as members for callers that hold a config.
   std::map<std::string, std::string> to_options() const;

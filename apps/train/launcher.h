@@ -1,0 +1,14 @@
+// digit-train --nproc-per-node N: the local launcher of a distributed run. It starts N workers
+// (this program again, configured through torchrun's environment variables) and supervises them:
+// a signal is passed on to every worker, and when one fails the others are stopped.
+#pragma once
+
+#include "digits/options.h"
+
+// Set in each worker's environment: the launcher's command, for the "resume with" line.
+inline constexpr const char* kLaunchCommandVariable = "DIGITS_LAUNCH_COMMAND";
+
+// Starts the workers of machine `config.node_rank` with argv less the launcher's own options,
+// waits for all of them, and returns the exit code: 0 when all finished, else the first failed
+// worker's (128 + signal for one that was killed).
+int launch_workers(const digits::DistributedConfig& config, int argc, char** argv);
