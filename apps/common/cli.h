@@ -3,6 +3,7 @@
 // LibTorch, so it costs nothing to include.
 #pragma once
 
+#include <c10/util/Exception.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -48,6 +49,20 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 inline int fail(const std::string& program, const std::string& message, int code = kExitBadInput) {
   std::cerr << program << ": " << message << "\n";
   return code;
+}
+
+// A program's main: `run(argc, argv)`, with what LibTorch may still throw (out of memory, a
+// device failure) ending the program with one line and kExitFailure instead of an abort. The
+// library itself reports bad input as values.
+template <class Run>
+int run_main(const char* program, Run run, int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const c10::Error& e) {
+    return fail(program, e.what_without_backtrace(), kExitFailure);
+  } catch (const std::exception& e) {
+    return fail(program, e.what(), kExitFailure);
+  }
 }
 
 // Output to a closed pipe (`digit-predict ... | head -1`) fails quietly instead of killing the

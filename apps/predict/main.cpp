@@ -396,14 +396,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // The library reports bad input as values; what LibTorch may still throw (out of memory, a
-  // device failure) ends the program with a message instead of an abort.
-  try {
-    return run(argc, argv);
-  } catch (const c10::Error& e) {
-    return digits::cli::fail(kProgram, e.what_without_backtrace(), digits::cli::kExitFailure);
-  } catch (const std::exception& e) {
-    return digits::cli::fail(kProgram, e.what(), digits::cli::kExitFailure);
-  }
-}
+int main(int argc, char** argv) { return digits::cli::run_main(kProgram, run, argc, argv); }
