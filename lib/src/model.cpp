@@ -11,8 +11,10 @@
 #include <initializer_list>
 #include <vector>
 
+#include "batch_norm_relu.h"
 #include "channels_last.h"
 #include "digits/inference.h"
+#include "dropout.h"
 #include "max_pool.h"
 
 namespace digits {
@@ -78,6 +80,12 @@ class ConvBnImpl : public torch::nn::SequentialImpl {
     if (!pool) push_back(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
   }
 
+  // What the Sequential's forward computes, with batch norm and ReLU in one fused operator while
+  // training (batch_norm_relu.h); the networks call this rather than the Sequential's forward.
+  torch::Tensor forward_fused(const torch::Tensor& x) {
+    return detail::batch_norm_relu(*bn_, conv_(x), !pool_);
+  }
+
   // The convolution with the batch norm folded in, as inference computes it. Batch norm in eval
   // mode is y = (x - mean) / sqrt(var + eps) * gamma + beta per channel: a scale of the
   // convolution's weights and a bias. Folded in double, then stored as float. The pooling comes
@@ -114,6 +122,15 @@ class BnNetImpl : public DigitNetImpl {
   }
 
  protected:
+  // conv_bns_[begin, end) applied in turn, each fused (ConvBn::forward_fused).
+  torch::Tensor layers(size_t begin, size_t end, torch::Tensor x) {
+    for (size_t i = begin; i < end; ++i) x = conv_bns_[i]->forward_fused(x);
+    return x;
+  }
+  torch::Tensor drop_out(const torch::Tensor& x) {
+    return detail::dropout(x, drop->options.p(), is_training());
+  }
+
   // Every ConvBn is made here, in the order forward applies them (the order of conv_stack).
   ConvBn conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0,
                  bool pool = false) {
@@ -128,6 +145,7 @@ class BnNetImpl : public DigitNetImpl {
   }
 
   torch::nn::Linear fc{nullptr};
+  torch::nn::Dropout drop{nullptr};  // its probability; drop_out() applies it
 
  private:
   std::vector<ConvBn> conv_bns_;
@@ -145,11 +163,13 @@ class BnCnnImpl : public BnNetImpl {
     fc = register_module("fc", torch::nn::Linear(4 * width, kClasses));
   }
 
+  // block1 and block2 hold the ConvBn layers under their checkpoint names; the forward applies
+  // the ConvBn themselves (conv_bns_ 0-2, 3-5, then block3), which fuse batch norm and ReLU.
   torch::Tensor forward(torch::Tensor x) override {
     x = detail::channels_last(x);
-    x = drop(block1->forward(x));
-    x = drop(block2->forward(x));
-    x = drop(block3->forward(x).flatten(1));
+    x = drop_out(layers(0, 3, x));
+    x = drop_out(layers(3, 6, x));
+    x = drop_out(layers(6, 7, x).flatten(1));
     return fc(x);
   }
 
@@ -161,7 +181,6 @@ class BnCnnImpl : public BnNetImpl {
 
   torch::nn::Sequential block1{nullptr}, block2{nullptr};
   ConvBn block3{nullptr};
-  torch::nn::Dropout drop{nullptr};
 };
 
 // 5x5 convolutions and max-pooling where bncnn has 3x3 ones and strided convolutions: another
@@ -179,15 +198,14 @@ class BnPoolImpl : public BnNetImpl {
 
   torch::Tensor forward(torch::Tensor x) override {
     x = detail::channels_last(x);
-    x = drop(detail::max_pool2x2_relu(conv1->forward(x)));
-    x = drop(detail::max_pool2x2_relu(conv2->forward(x)));
-    x = drop(conv3->forward(x).flatten(1));
+    x = drop_out(detail::max_pool2x2_relu(conv1->forward_fused(x)));
+    x = drop_out(detail::max_pool2x2_relu(conv2->forward_fused(x)));
+    x = drop_out(conv3->forward_fused(x).flatten(1));
     return fc(x);
   }
 
  private:
   ConvBn conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::Dropout drop{nullptr};
 };
 
 template <class Net, class... Args>

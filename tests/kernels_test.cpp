@@ -1,0 +1,164 @@
+// Tests of the library's fused training kernels (lib/src/batch_norm_relu.h, lib/src/dropout.h)
+// against LibTorch's own operators, their references.
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "batch_norm_relu.h"
+#include "dropout.h"
+
+namespace digits::detail {
+namespace {
+
+// Restores LibTorch's thread count when a test changes it.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : before_(at::get_num_threads()) { at::set_num_threads(n); }
+  ~ThreadCount() { at::set_num_threads(before_); }
+
+ private:
+  int before_;
+};
+
+// Two batch norms with the same random affine parameters and running statistics.
+std::pair<torch::nn::BatchNorm2d, torch::nn::BatchNorm2d> twin_batch_norms(int64_t c) {
+  torch::nn::BatchNorm2d a(c), b(c);
+  torch::NoGradGuard no_grad;
+  a->weight.copy_(torch::rand({c}) + 0.5);
+  a->bias.copy_(torch::randn({c}));
+  a->running_mean.copy_(torch::randn({c}));
+  a->running_var.copy_(torch::rand({c}) + 0.5);
+  b->weight.copy_(a->weight);
+  b->bias.copy_(a->bias);
+  b->running_mean.copy_(a->running_mean);
+  b->running_var.copy_(a->running_var);
+  return {a, b};
+}
+
+void expect_close(const torch::Tensor& got, const torch::Tensor& want, const char* what) {
+  EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5))
+      << what << ": max |difference| " << (got - want).abs().max().item<double>();
+}
+
+struct Pass {
+  torch::Tensor y, grad_x, grad_weight, grad_bias;
+  std::string backward;  // the name of y's gradient function
+};
+
+Pass run(torch::nn::BatchNorm2d& bn, const torch::Tensor& x0, const torch::Tensor& g, bool relu,
+         bool fused) {
+  auto x = x0.clone().requires_grad_(true);
+  auto y = fused ? batch_norm_relu(*bn, x, relu) : batch_norm_relu_reference(*bn, x, relu);
+  y.backward(g);
+  return {y.detach(), x.grad(), bn->weight.grad().clone(), bn->bias.grad().clone(),
+          y.grad_fn()->name()};
+}
+
+TEST(BatchNormRelu, GivesLibTorchsValuesStatisticsAndGradients) {
+  torch::manual_seed(1);
+  for (bool relu : {true, false}) {
+    auto [fast, reference] = twin_batch_norms(12);
+    // 5 x 7 x 9 = 315 rows: not a whole number of the kernel's 64-row blocks.
+    const auto x =
+        (torch::randn({5, 12, 7, 9}) * 2 + 0.7).contiguous(at::MemoryFormat::ChannelsLast);
+    const auto g = torch::randn({5, 12, 7, 9});
+    const Pass got = run(fast, x, g, relu, true);
+    const Pass want = run(reference, x, g, relu, false);
+    SCOPED_TRACE(relu ? "with ReLU" : "without ReLU");
+    EXPECT_NE(got.backward.find("BatchNormRelu"), std::string::npos) << got.backward;
+    EXPECT_EQ(want.backward.find("BatchNormRelu"), std::string::npos) << want.backward;
+    expect_close(got.y, want.y, "output");
+    EXPECT_TRUE(got.y.is_contiguous(at::MemoryFormat::ChannelsLast));
+    expect_close(fast->running_mean, reference->running_mean, "running mean");
+    expect_close(fast->running_var, reference->running_var, "running variance");
+    EXPECT_EQ(fast->num_batches_tracked.item<int64_t>(), 1);
+    EXPECT_EQ(reference->num_batches_tracked.item<int64_t>(), 1);
+    expect_close(got.grad_x, want.grad_x, "input gradient");
+    expect_close(got.grad_weight, want.grad_weight, "weight gradient");
+    expect_close(got.grad_bias, want.grad_bias, "bias gradient");
+  }
+}
+
+TEST(BatchNormRelu, OtherInputsAreLibTorchsOwnOperators) {
+  torch::manual_seed(2);
+  auto [fast, reference] = twin_batch_norms(6);
+  const auto nchw = torch::randn({4, 6, 5, 5});  // not channels-last
+  const auto g = torch::randn({4, 6, 5, 5});
+  EXPECT_TRUE(
+      torch::equal(run(fast, nchw, g, true, true).y, run(reference, nchw, g, true, false).y));
+  fast->eval();
+  reference->eval();
+  const auto x = nchw.contiguous(at::MemoryFormat::ChannelsLast);
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(batch_norm_relu(*fast, x, true),
+                           batch_norm_relu_reference(*reference, x, true)));
+}
+
+TEST(BatchNormRelu, SameResultWhateverTheThreadCount) {
+  torch::manual_seed(3);
+  const auto x = torch::randn({16, 32, 12, 12}).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto g = torch::randn({16, 32, 12, 12});
+  std::vector<Pass> passes;
+  for (int threads : {1, 2}) {
+    ThreadCount count(threads);
+    torch::manual_seed(4);
+    auto [bn, unused] = twin_batch_norms(32);
+    passes.push_back(run(bn, x, g, true, true));
+  }
+  EXPECT_TRUE(torch::equal(passes[0].y, passes[1].y));
+  EXPECT_TRUE(torch::equal(passes[0].grad_x, passes[1].grad_x));
+  EXPECT_TRUE(torch::equal(passes[0].grad_weight, passes[1].grad_weight));
+}
+
+TEST(Dropout, DropsASharePAndScalesTheRest) {
+  torch::manual_seed(5);
+  const int64_t n = 1000000;
+  const auto y = detail::dropout(torch::ones({n}), 0.4, true);
+  const double dropped = (y == 0).sum().item<double>() / n;
+  EXPECT_NEAR(dropped, 0.4, 0.003);  // 6 standard errors of a fair mask
+  const auto kept = y.masked_select(y != 0);
+  EXPECT_TRUE(torch::all(kept == static_cast<float>(1.0 / 0.6)).item<bool>());
+}
+
+TEST(Dropout, MaskIsTheSeededStreamWhateverTheThreadCount) {
+  const int64_t n = 100003;  // odd, and several parallel tasks
+  torch::manual_seed(6);
+  const auto seed = static_cast<uint64_t>(
+      torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kInt64).item<int64_t>());
+  const auto expected = dropout_mask(seed, n, 0.25);
+  for (int threads : {1, 2}) {
+    ThreadCount count(threads);
+    torch::manual_seed(6);
+    const auto kept = (detail::dropout(torch::ones({n}), 0.25, true) != 0).to(torch::kUInt8);
+    EXPECT_TRUE(torch::equal(
+        kept, torch::from_blob(const_cast<uint8_t*>(expected.data()), {n}, torch::kUInt8)))
+        << threads << " threads";
+  }
+}
+
+TEST(Dropout, GradientPassesWhereKeptInAnyLayout) {
+  torch::manual_seed(7);
+  // A channels-last input and a gradient in NCHW order: the mask must follow each element.
+  auto x =
+      torch::randn({3, 8, 5, 5}).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+  const auto y = detail::dropout(x, 0.5, true);
+  const auto g = torch::randn({3, 8, 5, 5});
+  y.backward(g);
+  const auto kept = (y != 0).to(torch::kFloat);
+  EXPECT_TRUE(torch::allclose(x.grad(), g * kept * 2.0));
+  EXPECT_TRUE(torch::allclose(y, x.detach() * kept * 2.0));
+}
+
+TEST(Dropout, OffInEvalModeAndAtZero) {
+  const auto x = torch::randn({4, 4});
+  EXPECT_TRUE(detail::dropout(x, 0.4, false).is_same(x));
+  EXPECT_TRUE(detail::dropout(x, 0.0, true).is_same(x));
+}
+
+}  // namespace
+}  // namespace digits::detail
