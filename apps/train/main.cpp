@@ -310,15 +310,21 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "moved the earlier run's files in %s to %s/\n", c.checkpoint_dir.c_str(),
                  t.set_aside_folder().c_str());
   }
+  // A finished run resumed has no next epoch: say so rather than "epoch 31 of 30".
+  const std::string at =
+      t.epochs_done() >= c.epochs
+          ? "all " + std::to_string(c.epochs) +
+                " epochs already done, nothing left to train (--fine-tune --epochs N trains "
+                "on from its weights)"
+          : "epoch " + std::to_string(t.epochs_done() + 1) + " of " + std::to_string(c.epochs);
   std::fprintf(stderr,
                "%s %s: model %s (%lld parameters), %lld training and %lld validation images, "
-               "epoch %lld of %lld, %s on %s; checkpoints in %s/\n",
+               "%s, %s on %s; checkpoints in %s/\n",
                checkpoint ? (fine_tune ? "fine-tuning" : "resuming") : "training",
                resume_path.empty() ? "from scratch" : resume_path.c_str(),
                describe(c.model).c_str(), static_cast<long long>(digits::parameter_count(*t.net())),
                static_cast<long long>(t.train_size()), static_cast<long long>(t.val_size()),
-               static_cast<long long>(t.epochs_done() + 1), static_cast<long long>(c.epochs),
-               threads_text(c.distributed.world_size).c_str(), c.device.c_str(),
+               at.c_str(), threads_text(c.distributed.world_size).c_str(), c.device.c_str(),
                c.checkpoint_dir.c_str());
 
   RunViews views(c);

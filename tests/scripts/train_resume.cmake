@@ -63,4 +63,11 @@ execute_process(COMMAND ${TRAIN} ${common} --checkpoint-dir ${WORK}/split --lr 0
 if(NOT rc EQUAL 2 OR NOT err MATCHES "--lr")
   message(FATAL_ERROR "resume with another --lr: exit ${rc}, expected 2 and a message naming --lr:\n${err}")
 endif()
+# Resuming the finished run says that every epoch is done, not "epoch 3 of 2", and trains nothing.
+execute_process(COMMAND ${TRAIN} ${common} --resume ${WORK}/split/last.pt
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "all 2 epochs already done" OR err MATCHES "epoch 3 of 2"
+   OR out MATCHES "epoch=")
+  message(FATAL_ERROR "resuming a finished run: exit ${rc}, expected 0 and 'all 2 epochs already done':\n${out}\n${err}")
+endif()
 file(REMOVE_RECURSE ${WORK})
