@@ -8,18 +8,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "vector_clones.h"
+
 namespace digits::detail {
 namespace {
 
 // Rows (pixels of the batch) per block of the statistics: float sums within a block, double
 // across blocks, added in block order whatever the threads.
 constexpr int64_t kBlockRows = 64;
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#define DIGITS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DIGITS_VECTOR_CLONES
-#endif
 
 // Sums and sums of squares per channel of rows [begin, end) of x [rows, c].
 DIGITS_VECTOR_CLONES

@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "vector_clones.h"
+
 namespace digits::detail {
 namespace {
 
@@ -43,12 +45,6 @@ void fill_mask(uint64_t seed, int64_t begin, int64_t end, uint32_t threshold, ui
 uint32_t threshold_of(double p) {
   return static_cast<uint32_t>(std::min(4294967295.0, std::floor(p * 4294967296.0)));
 }
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#define DIGITS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DIGITS_VECTOR_CLONES
-#endif
 
 DIGITS_VECTOR_CLONES
 void scale_kept(const float* __restrict src, const uint8_t* __restrict keep, float* __restrict dst,

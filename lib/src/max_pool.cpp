@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "vector_clones.h"
+
 namespace digits::detail {
 namespace {
 
@@ -16,14 +18,6 @@ constexpr int64_t kGrain = 4;
 // configure_runtime) every buffer is fresh pages, where this path measured slower
 // (docs/results/code-notes.md).
 constexpr size_t kLargest = size_t{32} << 20;
-
-// The inner loops over channels, compiled for AVX-512, AVX2 and the baseline (the library is
-// built for baseline x86-64; the CPU picks its version when the program loads).
-#if defined(__GNUC__) && defined(__x86_64__)
-#define DIGITS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DIGITS_VECTOR_CLONES
-#endif
 
 // One output position: the ReLU of the maximum of p0..p3 per channel and which of them it was
 // (4: none, the ReLU gave zero). As LibTorch's kernel, a later value wins when greater, or when
