@@ -1,5 +1,5 @@
-// Tests of the library's fused training kernels (lib/src/batch_norm_relu.h, lib/src/dropout.h)
-// against LibTorch's own operators, their references.
+// Tests of the library's training kernels (lib/src/batch_norm_relu.h, lib/src/dropout.h,
+// lib/src/conv2d.h) against LibTorch's own operators, their references.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "batch_norm_relu.h"
+#include "conv2d.h"
 #include "dropout.h"
 
 namespace digits::detail {
@@ -158,6 +159,89 @@ TEST(Dropout, OffInEvalModeAndAtZero) {
   const auto x = torch::randn({4, 4});
   EXPECT_TRUE(detail::dropout(x, 0.4, false).is_same(x));
   EXPECT_TRUE(detail::dropout(x, 0.0, true).is_same(x));
+}
+
+struct ConvCase {
+  std::vector<int64_t> x, w;
+  int64_t stride, padding;
+  bool input_grad;
+  at::MemoryFormat x_format, w_format;
+};
+
+struct ConvPass {
+  torch::Tensor y, grad_x, grad_w;
+  std::string backward;
+};
+
+ConvPass run_conv(const ConvCase& c, const torch::Tensor& x0, const torch::Tensor& w0,
+                  const torch::Tensor& g, bool fast) {
+  auto x = x0.contiguous(c.x_format).requires_grad_(c.input_grad);
+  auto w = w0.contiguous(c.w_format).requires_grad_(true);
+  auto y = fast ? conv2d(x, w, c.stride, c.padding) : conv2d_reference(x, w, c.stride, c.padding);
+  y.backward(g);
+  return {y.detach(), c.input_grad ? x.grad() : torch::Tensor(), w.grad(), y.grad_fn()->name()};
+}
+
+// The default model's layers (a first layer of one channel without an input gradient, 3x3 and
+// strided 5x5 ones), odd sizes, non-square inputs, and both layouts of input and weights.
+const std::vector<ConvCase>& conv_cases() {
+  constexpr auto kLast = at::MemoryFormat::ChannelsLast;
+  constexpr auto kNchw = at::MemoryFormat::Contiguous;
+  static const std::vector<ConvCase> cases = {
+      {{5, 1, 28, 28}, {32, 1, 3, 3}, 1, 0, false, kLast, kLast},
+      {{3, 32, 12, 12}, {32, 32, 5, 5}, 2, 2, true, kLast, kLast},
+      {{4, 12, 9, 7}, {20, 12, 3, 3}, 1, 1, true, kNchw, kNchw},
+      {{2, 16, 4, 4}, {24, 16, 4, 4}, 1, 0, true, kLast, kNchw},
+  };
+  return cases;
+}
+
+TEST(Conv2d, GivesLibTorchsValuesAndGradients) {
+  torch::manual_seed(8);
+  for (const auto& c : conv_cases()) {
+    const auto x = torch::randn(c.x), w = torch::randn(c.w) * 0.2;
+    const auto y_shape = conv2d_reference(x, w, c.stride, c.padding).sizes().vec();
+    const auto g = torch::randn(y_shape);
+    SCOPED_TRACE(::testing::Message() << "x " << x.sizes() << " w " << w.sizes() << " stride "
+                                      << c.stride << " padding " << c.padding);
+#ifdef DIGITS_EXPECT_ONEDNN
+    EXPECT_TRUE(conv2d_is_fast(x, w, c.stride, c.padding));
+#else
+    EXPECT_FALSE(conv2d_is_fast(x, w, c.stride, c.padding));
+#endif
+    const ConvPass got = run_conv(c, x, w, g, true);
+    const ConvPass want = run_conv(c, x, w, g, false);
+    if (conv2d_is_fast(x, w, c.stride, c.padding)) {
+      EXPECT_NE(got.backward.find("OneDnnConv"), std::string::npos) << got.backward;
+      EXPECT_TRUE(got.y.is_contiguous(at::MemoryFormat::ChannelsLast));
+    }
+    ASSERT_EQ(got.y.sizes(), want.y.sizes());
+    expect_close(got.y, want.y, "output");
+    if (c.input_grad) expect_close(got.grad_x, want.grad_x, "input gradient");
+    EXPECT_EQ(got.grad_w.strides(), w.contiguous(c.w_format).strides());
+    expect_close(got.grad_w, want.grad_w, "weight gradient");
+  }
+}
+
+TEST(Conv2d, RepeatsBitForBit) {
+  // Resume is exact only if the same step gives the same numbers again.
+  torch::manual_seed(9);
+  const auto& c = conv_cases()[1];
+  const auto x = torch::randn(c.x), w = torch::randn(c.w) * 0.2;
+  const auto g = torch::randn(conv2d_reference(x, w, c.stride, c.padding).sizes());
+  const ConvPass a = run_conv(c, x, w, g, true);
+  const ConvPass b = run_conv(c, x, w, g, true);
+  EXPECT_TRUE(torch::equal(a.y, b.y));
+  EXPECT_TRUE(torch::equal(a.grad_x, b.grad_x));
+  EXPECT_TRUE(torch::equal(a.grad_w, b.grad_w));
+}
+
+TEST(Conv2d, OtherTypesAreLibTorchsConvolution) {
+  torch::manual_seed(10);
+  const auto x = torch::randn({2, 3, 6, 6}, torch::kDouble);
+  const auto w = torch::randn({4, 3, 3, 3}, torch::kDouble);
+  EXPECT_FALSE(conv2d_is_fast(x, w, 1, 1));
+  EXPECT_TRUE(torch::equal(conv2d(x, w, 1, 1), torch::conv2d(x, w, {}, 1, 1)));
 }
 
 }  // namespace

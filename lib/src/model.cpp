@@ -13,6 +13,7 @@
 
 #include "batch_norm_relu.h"
 #include "channels_last.h"
+#include "conv2d.h"
 #include "digits/inference.h"
 #include "dropout.h"
 #include "max_pool.h"
@@ -80,10 +81,12 @@ class ConvBnImpl : public torch::nn::SequentialImpl {
     if (!pool) push_back(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
   }
 
-  // What the Sequential's forward computes, with batch norm and ReLU in one fused operator while
-  // training (batch_norm_relu.h); the networks call this rather than the Sequential's forward.
+  // What the Sequential's forward computes, the convolution on oneDNN's primitives (conv2d.h)
+  // and batch norm and ReLU in one fused operator while training (batch_norm_relu.h); the
+  // networks call this rather than the Sequential's forward.
   torch::Tensor forward_fused(const torch::Tensor& x) {
-    return detail::batch_norm_relu(*bn_, conv_(x), !pool_);
+    return detail::batch_norm_relu(*bn_, detail::conv2d(x, conv_->weight, stride_, padding_),
+                                   !pool_);
   }
 
   // The convolution with the batch norm folded in, as inference computes it. Batch norm in eval
