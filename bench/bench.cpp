@@ -102,8 +102,7 @@ void BM_TrainStep(benchmark::State& state, const std::string& arch, int64_t batc
     optimizer = std::make_unique<torch::optim::SGD>(net->parameters(),
                                                     torch::optim::SGDOptions(0.05).momentum(0.9));
   } else {
-    optimizer = std::make_unique<torch::optim::AdamW>(
-        net->parameters(), torch::optim::AdamWOptions(3e-3).weight_decay(1e-4));
+    optimizer = digits::make_optimizer(digits::TrainConfig{}, *net);  // AdamW, lr 3e-3, wd 1e-4
   }
   const digits::Normalization norm{0.13, 0.31};  // MNIST's, close to what the trainer measures
   const auto order = torch::randperm(kSampleRows, torch::kInt64);

@@ -1,14 +1,17 @@
 // Tests of the library's training kernels (lib/src/batch_norm_relu.h, lib/src/dropout.h,
-// lib/src/conv2d.h) against LibTorch's own operators, their references.
+// lib/src/conv2d.h, lib/src/adamw.h) against LibTorch's own operators, their references.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "adamw.h"
 #include "batch_norm_relu.h"
 #include "conv2d.h"
 #include "dropout.h"
@@ -242,6 +245,126 @@ TEST(Conv2d, OtherTypesAreLibTorchsConvolution) {
   const auto w = torch::randn({4, 3, 3, 3}, torch::kDouble);
   EXPECT_FALSE(conv2d_is_fast(x, w, 1, 1));
   EXPECT_TRUE(torch::equal(conv2d(x, w, 1, 1), torch::conv2d(x, w, {}, 1, 1)));
+}
+
+// Parameters shaped like a network's (a channels-last convolution, a matrix, a vector, one that
+// gets no gradient) with their gradients for `steps` steps.
+struct Params {
+  std::vector<torch::Tensor> tensors;
+  std::vector<std::vector<torch::Tensor>> grads;
+};
+
+Params make_params(int steps, torch::Dtype type = torch::kFloat) {
+  torch::manual_seed(11);
+  Params p;
+  p.tensors = {torch::randn({16, 8, 3, 3}, type).contiguous(at::MemoryFormat::ChannelsLast),
+               torch::randn({10, 70000}, type), torch::randn({33}, type), torch::randn({5}, type)};
+  for (int s = 0; s < steps; ++s) {
+    std::vector<torch::Tensor> g;
+    for (size_t i = 0; i + 1 < p.tensors.size(); ++i) {
+      g.push_back(torch::randn_like(p.tensors[i]) * (s + 1));
+    }
+    p.grads.push_back(g);
+  }
+  return p;
+}
+
+std::vector<torch::Tensor> copies(const Params& p) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : p.tensors) out.push_back(t.clone().requires_grad_(true));
+  return out;
+}
+
+// Step `opt` over `params` with the gradients of steps [from, to), the learning rate changing
+// each step as a schedule changes it.
+void take_steps(torch::optim::Optimizer& opt, std::vector<torch::Tensor>& params, const Params& p,
+                int from, int to) {
+  for (int s = from; s < to; ++s) {
+    for (size_t i = 0; i < p.grads[s].size(); ++i) params[i].mutable_grad() = p.grads[s][i].clone();
+    opt.param_groups()[0].options().set_lr(1e-3 * (s + 1));
+    opt.step();
+  }
+}
+
+const auto kAdamW = torch::optim::AdamWOptions(1e-3).weight_decay(0.01);
+
+void expect_same_params(const std::vector<torch::Tensor>& got,
+                        const std::vector<torch::Tensor>& want) {
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE(::testing::Message() << "parameter " << i);
+    EXPECT_EQ(got[i].strides(), want[i].strides());
+    EXPECT_TRUE(torch::allclose(got[i], want[i], 1e-5, 1e-6))
+        << "max |difference| " << (got[i] - want[i]).abs().max().item<double>();
+  }
+}
+
+TEST(FusedAdamW, GivesLibTorchsUpdate) {
+  const Params p = make_params(6);
+  auto a = copies(p), b = copies(p);
+  FusedAdamW fused(a, kAdamW);
+  torch::optim::AdamW reference(b, kAdamW);
+  for (size_t i = 0; i + 1 < p.tensors.size(); ++i) a[i].mutable_grad() = p.grads[0][i];
+  EXPECT_TRUE(fused.fused());
+  take_steps(fused, a, p, 0, 6);
+  take_steps(reference, b, p, 0, 6);
+  expect_same_params(a, b);
+  EXPECT_TRUE(torch::equal(a.back(), p.tensors.back()));  // no gradient: untouched
+}
+
+TEST(FusedAdamW, StateIsLibTorchsBothWays) {
+  const Params p = make_params(6);
+  auto want = copies(p);
+  torch::optim::AdamW straight(want, kAdamW);
+  take_steps(straight, want, p, 0, 6);
+  for (bool fused_first : {true, false}) {
+    SCOPED_TRACE(fused_first ? "fused, then LibTorch's" : "LibTorch's, then fused");
+    auto params = copies(p);
+    std::unique_ptr<torch::optim::Optimizer> first, second;
+    if (fused_first) {
+      first = std::make_unique<FusedAdamW>(params, kAdamW);
+      second = std::make_unique<torch::optim::AdamW>(params, kAdamW);
+    } else {
+      first = std::make_unique<torch::optim::AdamW>(params, kAdamW);
+      second = std::make_unique<FusedAdamW>(params, kAdamW);
+    }
+    take_steps(*first, params, p, 0, 3);
+    torch::serialize::OutputArchive out;
+    first->save(out);
+    std::stringstream bytes;
+    out.save_to(bytes);
+    torch::serialize::InputArchive in;
+    in.load_from(bytes);
+    second->load(in);
+    take_steps(*second, params, p, 3, 6);
+    expect_same_params(params, want);
+  }
+}
+
+TEST(FusedAdamW, SameResultWhateverTheThreadCount) {
+  const Params p = make_params(3);
+  std::vector<std::vector<torch::Tensor>> results;
+  for (int threads : {1, 2}) {
+    ThreadCount count(threads);
+    auto params = copies(p);
+    FusedAdamW opt(params, kAdamW);
+    take_steps(opt, params, p, 0, 3);
+    results.push_back(params);
+  }
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    EXPECT_TRUE(torch::equal(results[0][i], results[1][i])) << "parameter " << i;
+  }
+}
+
+TEST(FusedAdamW, OtherTypesTakeLibTorchsStep) {
+  const Params p = make_params(2, torch::kDouble);
+  auto a = copies(p), b = copies(p);
+  FusedAdamW fused(a, kAdamW);
+  torch::optim::AdamW reference(b, kAdamW);
+  for (size_t i = 0; i + 1 < p.tensors.size(); ++i) a[i].mutable_grad() = p.grads[0][i];
+  EXPECT_FALSE(fused.fused());
+  take_steps(fused, a, p, 0, 2);
+  take_steps(reference, b, p, 0, 2);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;
 }
 
 }  // namespace

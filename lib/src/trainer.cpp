@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "adamw.h"
 #include "codec.h"
 #include "data_parallel.h"
 #include "digits/data.h"
@@ -39,24 +40,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, DigitNetImpl& net) {
-  switch (c.optimizer) {
-    case Optimizer::kSgd:
-      return std::make_unique<torch::optim::SGD>(net.parameters(),
-                                                 torch::optim::SGDOptions(c.lr)
-                                                     .momentum(c.momentum)
-                                                     .nesterov(c.momentum > 0)
-                                                     .weight_decay(c.weight_decay));
-    case Optimizer::kAdam:
-      return std::make_unique<torch::optim::Adam>(
-          net.parameters(), torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
-    case Optimizer::kAdamW:
-      break;
-  }
-  return std::make_unique<torch::optim::AdamW>(
-      net.parameters(), torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
-}
-
 // Mean and standard deviation of pixel / 255 over a uint8 image set, in chunks (no big copy).
 Normalization measure_normalization(const torch::Tensor& images) {
   double sum = 0, sum_sq = 0;
@@ -72,6 +55,24 @@ Normalization measure_normalization(const torch::Tensor& images) {
 }
 
 }  // namespace
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, DigitNetImpl& net) {
+  switch (c.optimizer) {
+    case Optimizer::kSgd:
+      return std::make_unique<torch::optim::SGD>(net.parameters(),
+                                                 torch::optim::SGDOptions(c.lr)
+                                                     .momentum(c.momentum)
+                                                     .nesterov(c.momentum > 0)
+                                                     .weight_decay(c.weight_decay));
+    case Optimizer::kAdam:
+      return std::make_unique<torch::optim::Adam>(
+          net.parameters(), torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
+    case Optimizer::kAdamW:
+      break;
+  }
+  return std::make_unique<detail::FusedAdamW>(
+      net.parameters(), torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+}
 
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                             double label_smoothing) {

@@ -32,6 +32,10 @@ torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& la
 torch::Tensor mixed_training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                                   const MixedBatch& batch, double label_smoothing);
 
+// The optimizer that `c` names, over `net`'s parameters, as the trainer makes it. AdamW takes
+// one fused pass over all parameters (same update and saved state as LibTorch's AdamW).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, DigitNetImpl& net);
+
 struct BatchProgress {
   int64_t epoch;  // 1-based, of `epochs`
   int64_t epochs;
