@@ -65,14 +65,22 @@ void run(const dnnl::primitive& p, const memory::desc& scratchpad,
   stream().wait();
 }
 
+// Memory of layout `desc`: `same` itself when it has that layout, else a new buffer (returned
+// beside it, to keep it alive).
+std::pair<memory, torch::Tensor> memory_in(const memory& same, const memory::desc& desc) {
+  if (same.get_desc() == desc) return {same, {}};
+  auto buffer = torch::empty({static_cast<int64_t>(desc.get_size())}, torch::kUInt8);
+  return {wrap(desc, buffer), buffer};
+}
+
 // `from` in the layout `to`: `from` itself when they agree, else a new buffer filled by `reorder`.
 std::pair<memory, torch::Tensor> in_layout(memory from, const memory::desc& to,
                                            const dnnl::reorder& reorder) {
-  if (from.get_desc() == to) return {from, {}};
-  auto buffer = torch::empty({static_cast<int64_t>(to.get_size())}, torch::kUInt8);
-  memory out = wrap(to, buffer);
-  reorder.execute(stream(), from, out);
-  stream().wait();
+  auto [out, buffer] = memory_in(from, to);
+  if (buffer.defined()) {
+    reorder.execute(stream(), from, out);
+    stream().wait();
+  }
   return {out, buffer};
 }
 
@@ -163,11 +171,13 @@ torch::Tensor dense(const torch::Tensor& w) {
 
 class OneDnnConv : public torch::autograd::Function<OneDnnConv> {
  public:
+  // `p`: the primitives conv2d() found for x and w.
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
-                               const torch::Tensor& w_in, int64_t stride, int64_t padding) {
+                               const torch::Tensor& w_in,
+                               const std::shared_ptr<const Primitives>& p, int64_t stride,
+                               int64_t padding) {
     const auto x = x_in.contiguous(kChannelsLast);
     const auto w = dense(w_in);
-    const auto p = primitives(x, w, stride, padding);
     auto y = torch::empty(p->dst, x.options().memory_format(kChannelsLast));
     const auto [weights, buffer] =
         in_layout(wrap(p->weights, w), p->forward_pd.weights_desc(), p->forward_weights);
@@ -202,25 +212,18 @@ class OneDnnConv : public torch::autograd::Function<OneDnnConv> {
     }
     if (ctx->needs_input_grad(1)) {
       grad_w = torch::empty_like(w);  // strides as w's: dense tensors keep their layout
-      const memory out = wrap(p->weights, grad_w);
-      const auto& layout = p->weights_pd.diff_weights_desc();
-      torch::Tensor buffer;
-      memory diff_w = out;
-      if (layout != p->weights) {
-        buffer = torch::empty({static_cast<int64_t>(layout.get_size())}, torch::kUInt8);
-        diff_w = wrap(layout, buffer);
-      }
+      memory out = wrap(p->weights, grad_w);
+      auto [diff_w, buffer] = memory_in(out, p->weights_pd.diff_weights_desc());
       run(p->backward_weights, p->weights_pd.scratchpad_desc(),
           {{DNNL_ARG_SRC, wrap(nhwc(p->src), x)},
            {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, diff_w}});
       if (buffer.defined()) {
-        memory to = out;
-        p->weights_gradient.execute(stream(), diff_w, to);
+        p->weights_gradient.execute(stream(), diff_w, out);
         stream().wait();
       }
     }
-    return {grad_x, grad_w, torch::Tensor(), torch::Tensor()};
+    return {grad_x, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -231,20 +234,26 @@ bool fits(const torch::Tensor& x, const torch::Tensor& w) {
          x.numel() > 0 && w.numel() > 0;
 }
 
+// The primitives for x and w, null when they are not for oneDNN. They depend on x's sizes
+// only: its layout is made channels-last in forward.
+std::shared_ptr<const Primitives> fast_primitives(const torch::Tensor& x, const torch::Tensor& w,
+                                                  int64_t stride, int64_t padding) {
+  return fits(x, w) ? primitives(x, dense(w), stride, padding) : nullptr;
+}
+
 }  // namespace
 
 bool conv2d_is_fast(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
                     int64_t padding) {
-  // The primitives depend on x's sizes only: its layout is made channels-last when called.
-  return fits(x, weight) && primitives(x, dense(weight), stride, padding) != nullptr;
+  return fast_primitives(x, weight, stride, padding) != nullptr;
 }
 
 torch::Tensor conv2d(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
                      int64_t padding) {
-  if (!conv2d_is_fast(x, weight, stride, padding)) {
-    return conv2d_reference(x, weight, stride, padding);
+  if (const auto p = fast_primitives(x, weight, stride, padding)) {
+    return OneDnnConv::apply(x, weight, p, stride, padding);
   }
-  return OneDnnConv::apply(x, weight, stride, padding);
+  return conv2d_reference(x, weight, stride, padding);
 }
 
 #else  // no oneDNN beside this LibTorch: LibTorch's own convolution
