@@ -298,17 +298,30 @@ void expect_same_params(const std::vector<torch::Tensor>& got,
   }
 }
 
+// All of p's steps taken by FusedAdamW and by LibTorch's AdamW, each on its own copy.
+struct BothSteps {
+  std::vector<torch::Tensor> fused, reference;
+  bool took_fused_loop;  // FusedAdamW::fused() before the first step
+};
+
+BothSteps step_both(const Params& p) {
+  BothSteps out{copies(p), copies(p), false};
+  FusedAdamW fused(out.fused, kAdamW);
+  torch::optim::AdamW reference(out.reference, kAdamW);
+  for (size_t i = 0; i < p.grads[0].size(); ++i) out.fused[i].mutable_grad() = p.grads[0][i];
+  out.took_fused_loop = fused.fused();
+  const int steps = static_cast<int>(p.grads.size());
+  take_steps(fused, out.fused, p, 0, steps);
+  take_steps(reference, out.reference, p, 0, steps);
+  return out;
+}
+
 TEST(FusedAdamW, GivesLibTorchsUpdate) {
   const Params p = make_params(6);
-  auto a = copies(p), b = copies(p);
-  FusedAdamW fused(a, kAdamW);
-  torch::optim::AdamW reference(b, kAdamW);
-  for (size_t i = 0; i + 1 < p.tensors.size(); ++i) a[i].mutable_grad() = p.grads[0][i];
-  EXPECT_TRUE(fused.fused());
-  take_steps(fused, a, p, 0, 6);
-  take_steps(reference, b, p, 0, 6);
-  expect_same_params(a, b);
-  EXPECT_TRUE(torch::equal(a.back(), p.tensors.back()));  // no gradient: untouched
+  const BothSteps both = step_both(p);
+  EXPECT_TRUE(both.took_fused_loop);
+  expect_same_params(both.fused, both.reference);
+  EXPECT_TRUE(torch::equal(both.fused.back(), p.tensors.back()));  // no gradient: untouched
 }
 
 TEST(FusedAdamW, StateIsLibTorchsBothWays) {
@@ -356,15 +369,11 @@ TEST(FusedAdamW, SameResultWhateverTheThreadCount) {
 }
 
 TEST(FusedAdamW, OtherTypesTakeLibTorchsStep) {
-  const Params p = make_params(2, torch::kDouble);
-  auto a = copies(p), b = copies(p);
-  FusedAdamW fused(a, kAdamW);
-  torch::optim::AdamW reference(b, kAdamW);
-  for (size_t i = 0; i + 1 < p.tensors.size(); ++i) a[i].mutable_grad() = p.grads[0][i];
-  EXPECT_FALSE(fused.fused());
-  take_steps(fused, a, p, 0, 2);
-  take_steps(reference, b, p, 0, 2);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;
+  const BothSteps both = step_both(make_params(2, torch::kDouble));
+  EXPECT_FALSE(both.took_fused_loop);
+  for (size_t i = 0; i < both.fused.size(); ++i) {
+    EXPECT_TRUE(torch::equal(both.fused[i], both.reference[i])) << i;
+  }
 }
 
 }  // namespace
