@@ -1,7 +1,8 @@
 // Tests of digits/options.h and its command-line adapter (apps/common/options_cli.h): the table
 // is complete and consistent; one codec stores every value exactly; one set of bounds refuses
 // bad values from the command line and from checkpoints alike; a resumed run's command line
-// changes only what it names; the "options differ" message names each difference.
+// changes only what it names; recipes set only valid options, which those given override; the
+// "options differ" message names each difference.
 #include "digits/options.h"
 
 #include <gtest/gtest.h>
@@ -151,6 +152,57 @@ TEST(Options, CommandLineSetsOnlyWhatItNames) {
   ASSERT_TRUE(flag_options.apply(f));
   EXPECT_TRUE(f.augment.enabled);
   EXPECT_EQ(f.data_paths, (std::vector<std::string>{"a.csv", "b.csv"}));
+}
+
+TEST(Options, EveryRecipeSetsValidOptionsOfTheTable) {
+  ASSERT_FALSE(recipes().empty());
+  std::set<std::string> names;
+  for (const auto& r : recipes()) {
+    EXPECT_TRUE(names.insert(r.name).second) << r.name << " twice";
+    EXPECT_FALSE(r.help.empty()) << r.name;
+    ASSERT_FALSE(r.options.empty()) << r.name;
+    TrainConfig c;
+    ASSERT_TRUE(apply_recipe(c, r.name)) << r.name;
+    // Each option it names is set to the value it gives, and nothing else changes.
+    TrainConfig expected;
+    for (const auto& [option, value] : r.options) {
+      const OptionSpec* spec = find_train_option(option);
+      ASSERT_NE(spec, nullptr) << r.name << ": --" << option;
+      EXPECT_NE(spec->role, OptionRole::kSession) << r.name << ": --" << option;
+      ASSERT_TRUE(spec->set(expected, {value})) << r.name << ": --" << option << " " << value;
+      EXPECT_NE(spec->get(expected), spec->get(TrainConfig()))
+          << r.name << ": --" << option << " is the default already";
+    }
+    EXPECT_EQ(encode_options(c), encode_options(expected)) << r.name;
+  }
+  TrainConfig c;
+  const Status unknown = apply_recipe(c, "slow");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("slow"), std::string::npos);
+  EXPECT_NE(unknown.error().message.find(recipes().front().name), std::string::npos)
+      << unknown.error().message;
+}
+
+TEST(Options, OptionsGivenBesideARecipeOverrideIt) {
+  const Recipe& fast = recipes().front();
+  ASSERT_EQ(fast.name, "fast");
+  CLI::App app;
+  cli::TrainOptions options(app);
+  // CLI11 takes them last first: --recipe fast --epochs 5.
+  app.parse(std::vector<std::string>{"5", "--epochs", "fast", "--recipe"});
+  TrainConfig c;
+  ASSERT_TRUE(options.apply(c));
+  EXPECT_EQ(c.epochs, 5);
+  TrainConfig recipe;
+  ASSERT_TRUE(apply_recipe(recipe, "fast"));
+  EXPECT_EQ(c.model.width, recipe.model.width);
+  EXPECT_EQ(c.batch_size, recipe.batch_size);
+  EXPECT_EQ(c.lr, recipe.lr);
+  EXPECT_NE(recipe.epochs, 5);
+
+  CLI::App bad;
+  cli::TrainOptions bad_options(bad);
+  EXPECT_THROW(bad.parse(std::vector<std::string>{"slow", "--recipe"}), CLI::ParseError);
 }
 
 TEST(Options, DifferencesNameEachChangedIdentityOption) {

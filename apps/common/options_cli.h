@@ -1,6 +1,7 @@
 // The training options table (digits/options.h) on a CLI11 command line: one registration per
-// table entry, its help, type, range and default from the table, and `apply`, which sets in a
-// TrainConfig exactly the options the command line named.
+// table entry, its help, type, range and default from the table, `--recipe` for the table's
+// presets, and `apply`, which sets in a TrainConfig exactly the options the command line named
+// (a recipe's first, then those given one by one).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -35,11 +36,22 @@ class TrainOptions {
       if (spec.kind == OptionSpec::Kind::kValue) slot.option->check(validator(spec));
       if (spec.show_default) slot.option->default_str(spec.get(defaults).at(0));
     }
+    std::string help = "Start from a preset of the options above (options given override it):";
+    std::vector<std::string> names;
+    for (const auto& r : recipes()) {
+      help += "\n    " + r.name + ": " + r.help + " (" + describe(r) + ")";
+      names.push_back(r.name);
+    }
+    recipe_option_ =
+        app.add_option("--recipe", recipe_, help)->check(CLI::IsMember(names))->type_name("TEXT");
   }
 
   // Sets in `config` the options given on the command line, and only those: with --resume the
   // checkpoint's options stay wherever the user said nothing.
   Status apply(TrainConfig& config) const {
+    if (recipe_option_->count() > 0) {
+      if (auto st = apply_recipe(config, recipe_); !st) return st;
+    }
     for (const Slot& slot : slots_) {
       if (slot.option->count() == 0) continue;
       std::vector<std::string> values = slot.values;
@@ -82,6 +94,8 @@ class TrainOptions {
   }
 
   std::deque<Slot> slots_;  // stable addresses: CLI11 writes into them
+  std::string recipe_;
+  CLI::Option* recipe_option_ = nullptr;
 };
 
 }  // namespace digits::cli
