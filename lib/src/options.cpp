@@ -1,5 +1,6 @@
 #include "digits/options.h"
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 #include <type_traits>
@@ -437,21 +438,22 @@ const std::vector<Recipe>& recipes() {
 }
 
 Status apply_recipe(TrainConfig& config, const std::string& name) {
-  std::string known;
-  for (const auto& r : recipes()) {
-    if (r.name == name) {
-      for (const auto& [option, value] : r.options) {
-        const OptionSpec* spec = find_train_option(option);
-        if (spec == nullptr) return Error{"recipe " + name + ": no option --" + option};
-        if (auto st = spec->set(config, {value}); !st) {
-          return Error{"recipe " + name + ": " + st.error().message};
-        }
-      }
-      return {};
-    }
-    known += (known.empty() ? "" : ", ") + r.name;
+  const auto& all = recipes();
+  const auto recipe =
+      std::find_if(all.begin(), all.end(), [&](const Recipe& r) { return r.name == name; });
+  if (recipe == all.end()) {
+    std::string known;
+    for (const auto& r : all) known += (known.empty() ? "" : ", ") + r.name;
+    return Error{"--recipe " + name + ": no such recipe (there are " + known + ")"};
   }
-  return Error{"--recipe " + name + ": no such recipe (there are " + known + ")"};
+  for (const auto& [option, value] : recipe->options) {
+    const OptionSpec* spec = find_train_option(option);
+    if (spec == nullptr) return Error{"recipe " + name + ": no option --" + option};
+    if (auto st = spec->set(config, {value}); !st) {
+      return Error{"recipe " + name + ": " + st.error().message};
+    }
+  }
+  return {};
 }
 
 std::string describe(const Recipe& recipe) {
