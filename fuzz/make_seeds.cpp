@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
   write(csv + "/train-rows-limit", "\x09" + row(1) + row(2));
   write(csv + "/gzip-train-row", "\x03" + row(4));
   write(csv + "/gzip-cut", "\x04" + row(5));
-  write(csv + "/raw-gzip-file", std::string("\x00", 1) + gzip("\xEF\xBB\xBF" + header(true) + row(3)));
+  write(csv + "/raw-gzip-file",
+        std::string("\x00", 1) + gzip("\xEF\xBB\xBF" + header(true) + row(3)));
   write(csv + "/raw-bad-header", std::string("\x00", 1) + "label,pixel0,pixel1\n1,2,3\n");
 
   digits::Checkpoint c;
@@ -82,6 +83,10 @@ int main(int argc, char** argv) {
   c.net = digits::make_model(c.model).value();
   c.train_options = {{"lr", "0.003"}, {"data.0", "data/train.csv"}};
   if (auto st = digits::save_checkpoint(ckpt + "/bncnn-width1.pt", c); !st) {
+    std::cerr << st.error().message << "\n";
+    return 1;
+  }
+  if (auto st = digits::save_ensemble(ckpt + "/ensemble-width1.pt", {c, c}); !st) {
     std::cerr << st.error().message << "\n";
     return 1;
   }

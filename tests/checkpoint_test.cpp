@@ -127,6 +127,81 @@ TEST(Checkpoint, RebuildsTheArchitectureFromTheFileAlone) {
   }
 }
 
+// Same weights and buffers, name by name.
+void expect_same_network(const DigitNet& a, const DigitNet& b) {
+  const auto pb = b->named_parameters();
+  ASSERT_EQ(a->named_parameters().size(), pb.size());
+  for (const auto& item : a->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+  }
+  const auto bb = b->named_buffers();
+  for (const auto& item : a->named_buffers()) {
+    EXPECT_TRUE(torch::equal(item.value(), bb[item.key()])) << item.key();
+  }
+}
+
+TEST(Checkpoint, AnEnsembleFileKeepsEveryMemberWithoutTrainingState) {
+  TempDir dir;
+  Sample first = make_sample();
+  Checkpoint second;
+  second.model = {Arch::kSeed, 4, 0.0};
+  second.net = make_model(second.model).value();
+  second.normalization = {0.5, 0.25};
+  second.train_options = {{"seed", "2"}};
+  second.data.fingerprint = 77;
+  const std::string path = dir.file("ensemble.pt");
+  ASSERT_TRUE(save_ensemble(path, {first.checkpoint, second}));
+
+  auto members = load_members(path);
+  ASSERT_TRUE(members) << members.error().message;
+  ASSERT_EQ(members->size(), 2u);
+  const Checkpoint& a = (*members)[0];
+  const Checkpoint& b = (*members)[1];
+  EXPECT_EQ(a.format_version, kEnsembleFormatVersion);
+  EXPECT_EQ(a.model, first.checkpoint.model);
+  EXPECT_EQ(a.train_options, first.checkpoint.train_options);
+  EXPECT_EQ(a.data.fingerprint, first.checkpoint.data.fingerprint);
+  EXPECT_EQ(a.progress.epoch, 3);
+  EXPECT_EQ(b.model, second.model);
+  EXPECT_EQ(b.normalization.mean, 0.5);
+  EXPECT_EQ(b.train_options, second.train_options);
+  EXPECT_EQ(b.data.fingerprint, 77u);
+  expect_same_network(a.net, first.checkpoint.net);
+  expect_same_network(b.net, second.net);
+  for (const auto& m : *members) {
+    EXPECT_EQ(m.optimizer_state, nullptr);
+    EXPECT_FALSE(m.rng_state.defined());
+  }
+
+  // No single network to resume: load_checkpoint says what the file is.
+  auto single = load_checkpoint(path);
+  ASSERT_FALSE(single);
+  EXPECT_EQ(single.error().message.rfind(path + ": an ensemble file (2 networks)", 0), 0u)
+      << single.error().message;
+}
+
+TEST(Checkpoint, AnEnsembleOfOneIsACheckpointForPredictionOnly) {
+  TempDir dir;
+  Sample s = make_sample();
+  ASSERT_TRUE(save_checkpoint(dir.file("training.pt"), s.checkpoint, s.optimizer.get()));
+  ASSERT_TRUE(save_ensemble(dir.file("model.pt"), {s.checkpoint}));
+  auto plain = load_checkpoint(dir.file("model.pt"));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->format_version, kCheckpointFormatVersion);
+  EXPECT_EQ(plain->optimizer_state, nullptr);
+  EXPECT_FALSE(plain->rng_state.defined());
+  EXPECT_EQ(plain->train_options, s.checkpoint.train_options);
+  expect_same_network(plain->net, s.checkpoint.net);
+  // AdamW keeps two moments per weight: without them the file is about a third of the size.
+  EXPECT_LT(std::filesystem::file_size(dir.file("model.pt")) * 2,
+            std::filesystem::file_size(dir.file("training.pt")));
+  auto members = load_members(dir.file("model.pt"));
+  ASSERT_TRUE(members) << members.error().message;
+  EXPECT_EQ(members->size(), 1u);
+  EXPECT_FALSE(save_ensemble(dir.file("none.pt"), {}));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("none.pt")));
+}
+
 TEST(Checkpoint, AFailedSaveLeavesThePreviousFileIntact) {
   TempDir dir;
   Sample s = make_sample();

@@ -206,7 +206,7 @@ TEST(Models, EveryArchitectureStoresTheLayoutOfEarlierCheckpoints) {
 }
 
 // Files written before the model code last changed: the fuzz corpus's bncnn (width 1), and the
-// shipped model where this checkout has it.
+// shipped model's networks where this checkout has it.
 TEST(Models, CheckpointsWrittenEarlierStillLoad) {
   const std::filesystem::path root = std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / "..";
   const auto corpus = load_checkpoint((root / "fuzz/corpus/checkpoint/bncnn-width1.pt").string());
@@ -215,9 +215,11 @@ TEST(Models, CheckpointsWrittenEarlierStillLoad) {
   EXPECT_EQ(corpus->model.width, 1);
   const auto pretrained = root / "checkpoints/pretrained.pt";
   if (std::filesystem::exists(pretrained)) {
-    const auto c = load_checkpoint(pretrained.string());
-    ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(stored_layout(*c->net), kStoredLayouts.at(std::string(name_of(c->model.arch))));
+    auto members = load_members(pretrained.string());  // an ensemble file, or one network
+    ASSERT_TRUE(members) << members.error().message;
+    for (const auto& c : *members) {
+      EXPECT_EQ(stored_layout(*c.net), kStoredLayouts.at(std::string(name_of(c.model.arch))));
+    }
   }
 }
 

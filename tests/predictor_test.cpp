@@ -163,6 +163,35 @@ TEST_F(TrainedPredictor, EnsembleOfCheckpointFilesLoadsEveryMember) {
   EXPECT_EQ(p->paths()[1], dir_->file("best.pt"));
 }
 
+// One ensemble file predicts what its members' files predict together, and its members keep
+// their runs' identity (the hold-out check uses it) under the names FILE#1, FILE#2.
+TEST_F(TrainedPredictor, AnEnsembleFilePredictsAsItsMembersFilesDo) {
+  auto separate = Predictor::load({checkpoint(), dir_->file("best.pt")});
+  ASSERT_TRUE(separate) << separate.error().message;
+  std::vector<Checkpoint> members = separate->members();
+  members.push_back(untrained_member(6));  // so that the members disagree
+  const std::string path = dir_->file("ensemble.pt");
+  ASSERT_TRUE(save_ensemble(path, members));
+  auto one_file = Predictor::load({path});
+  ASSERT_TRUE(one_file) << one_file.error().message;
+  ASSERT_EQ(one_file->members().size(), 3u);
+  EXPECT_EQ(one_file->paths(), (std::vector<std::string>{path + "#1", path + "#2", path + "#3"}));
+  EXPECT_EQ(one_file->members()[0].data.fingerprint, separate->members()[0].data.fingerprint);
+  EXPECT_EQ(one_file->members()[0].train_options, separate->members()[0].train_options);
+  const auto images = unseen().images.slice(0, 0, 200);
+  EXPECT_TRUE(torch::allclose(one_file->probabilities(images),
+                              Predictor::from_checkpoints(members).probabilities(images), 0, 1e-6));
+  const Prediction a = one_file->predict(images[0]);
+  const Prediction b = Predictor::from_checkpoints(members).predict(images[0]);
+  EXPECT_EQ(a.digit, b.digit);
+  EXPECT_NEAR(a.confidence, b.confidence, 1e-6);
+  // Beside another file: every member of each.
+  auto mixed = Predictor::load({checkpoint(), path});
+  ASSERT_TRUE(mixed) << mixed.error().message;
+  EXPECT_EQ(mixed->paths(),
+            (std::vector<std::string>{checkpoint(), path + "#1", path + "#2", path + "#3"}));
+}
+
 TEST_F(TrainedPredictor, TtaAveragesTheImageAndItsFourOnePixelShifts) {
   const Predictor p = load();
   const auto images = unseen().images.slice(0, 0, 200);

@@ -1,7 +1,8 @@
 // Tests of digits/recognizer.h: the drawing app's prediction state. It predicts only when the
 // canvas changed, exactly what Predictor says for the prepared canvas; it notices a checkpoint
 // replaced on disk; it keeps a working model when a load fails; it saves teaching rows that the
-// CSV loader reads back; and the default checkpoint is the newer of best.pt and pretrained.pt.
+// CSV loader reads back; an ensemble file is one model; and the default checkpoint is the newer of
+// best.pt and pretrained.pt.
 #include "digits/recognizer.h"
 
 #include <gtest/gtest.h>
@@ -97,6 +98,28 @@ TEST(Recognizer, PredictsWhatThePredictorSaysOfThePreparedCanvas) {
     EXPECT_FLOAT_EQ(r.prediction()->probabilities[k], expected.probabilities[k]);
   }
   EXPECT_EQ(r.input(), prepare_digit(c.view()));
+}
+
+// An ensemble file is one model to the app: described as such, predicting its members' mean.
+TEST(Recognizer, AnEnsembleFileIsOneModelPredictingItsMembersMean) {
+  TempDir dir;
+  save_untrained(dir.file("a.pt"), 3);
+  save_untrained(dir.file("b.pt"), 4);
+  auto members = Predictor::load({dir.file("a.pt"), dir.file("b.pt")});
+  ASSERT_TRUE(members) << members.error().message;
+  ASSERT_TRUE(save_ensemble(dir.file("ab.pt"), members->members()));
+  Recognizer r;
+  ASSERT_TRUE(r.load(dir.file("ab.pt")));
+  EXPECT_EQ(r.info().name, "ab.pt");
+  EXPECT_EQ(r.info().arch, "2 x bncnn width 8");
+  const Canvas c = a_stroke();
+  ASSERT_TRUE(r.update(c));
+  const Prediction expected = members->predict(prepare_drawing(c.view()));
+  ASSERT_TRUE(r.prediction());
+  EXPECT_EQ(r.prediction()->digit, expected.digit);
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_NEAR(r.prediction()->probabilities[k], expected.probabilities[k], 1e-6);
+  }
 }
 
 TEST(Recognizer, AFailedLoadNamesTheFileAndKeepsTheWorkingModel) {

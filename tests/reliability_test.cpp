@@ -337,6 +337,29 @@ std::string crafted_checkpoint(const std::string& dir, int64_t format, const std
   return bytes;
 }
 
+// An ensemble file written by hand: `count` in digits.members, and a member archive (a valid
+// one's metadata, weights of `weights_model`) for each of `members`, named member.1, member.2...
+std::string crafted_ensemble(const std::string& dir, int64_t count, const std::string& meta,
+                             const std::vector<ModelConfig>& members) {
+  torch::serialize::OutputArchive archive;
+  archive.write("digits.format", c10::IValue(kEnsembleFormatVersion));
+  archive.write("digits.members", c10::IValue(count));
+  for (size_t i = 0; i < members.size(); ++i) {
+    torch::serialize::OutputArchive member;
+    member.write("digits.format", c10::IValue(kEnsembleFormatVersion));
+    member.write("digits.meta", c10::IValue(meta));
+    torch::serialize::OutputArchive weights;
+    make_model(members[i]).value()->save(weights);
+    member.write("model", weights);
+    archive.write("member." + std::to_string(i + 1), member);
+  }
+  const std::string path = dir + "/crafted.pt";
+  archive.save_to(path);
+  std::string bytes = read_file(path);
+  fs::remove(path);
+  return bytes;
+}
+
 // The metadata a valid checkpoint of `model` carries, as its loader reads it back.
 std::string meta_of(const std::string& dir, const ModelConfig& model) {
   write_file(dir + "/meta-source.pt", good_checkpoint_bytes(dir, model));
@@ -379,7 +402,12 @@ struct BadCheckpoint {
   std::string name;
   std::function<std::string(const std::string& dir)> bytes;  // the file's contents
   std::string needle;                                        // part of the expected message
+  // A damaged ensemble file: `digit-train --resume` refuses every ensemble file before reading
+  // its members, with this message.
+  bool ensemble = false;
 };
+
+constexpr const char* kResumeRefusesEnsembles = "an ensemble file";
 
 std::vector<BadCheckpoint> bad_checkpoints() {
   return {
@@ -412,7 +440,7 @@ std::vector<BadCheckpoint> bad_checkpoints() {
       {"newer_format",
        [](const std::string& d) {
          const ModelConfig m{Arch::kBnCnn, 4, 0.1};
-         return crafted_checkpoint(d, kCheckpointFormatVersion + 1, meta_of(d, m), m);
+         return crafted_checkpoint(d, kEnsembleFormatVersion + 1, meta_of(d, m), m);
        },
        "newer"},
       {"weights_of_another_width",
@@ -443,6 +471,34 @@ std::vector<BadCheckpoint> bad_checkpoints() {
          return crafted_checkpoint(d, kCheckpointFormatVersion, meta, {Arch::kBnCnn, 4, 0.1});
        },
        "norm.std"},
+      {"ensemble_without_a_count",
+       [](const std::string& d) {
+         torch::serialize::OutputArchive archive;  // digits.format 2 and nothing else
+         archive.write("digits.format", c10::IValue(kEnsembleFormatVersion));
+         archive.save_to(d + "/crafted.pt");
+         std::string bytes = read_file(d + "/crafted.pt");
+         fs::remove(d + "/crafted.pt");
+         return bytes;
+       },
+       "without digits.members", true},
+      {"ensemble_of_one",
+       [](const std::string& d) {
+         const ModelConfig m{Arch::kBnCnn, 4, 0.1};
+         return crafted_ensemble(d, 1, meta_of(d, m), {m});
+       },
+       "digits.members=1", true},
+      {"ensemble_missing_a_member",
+       [](const std::string& d) {
+         const ModelConfig m{Arch::kBnCnn, 4, 0.1};
+         return crafted_ensemble(d, 3, meta_of(d, m), {m, m});
+       },
+       "member 3 of 3 is missing", true},
+      {"ensemble_member_of_another_width",
+       [](const std::string& d) {
+         const ModelConfig m{Arch::kBnCnn, 4, 0.1};
+         return crafted_ensemble(d, 2, meta_of(d, m), {m, {Arch::kBnCnn, 6, 0.1}});
+       },
+       "member 2 of 2: weights do not fit", true},
   };
 }
 
@@ -454,8 +510,14 @@ TEST_P(CheckpointRefuses, InTheLibraryWithAMessageNamingTheFile) {
   TempDir dir;
   const std::string path = dir.file("bad.pt");
   write_file(path, GetParam().bytes(dir.path()));
-  auto loaded = load_checkpoint(path);
+  // load_members reads what load_checkpoint reads, and ensemble files besides.
+  auto loaded = load_members(path);
   ASSERT_FALSE(loaded) << "loaded";
+  if (!GetParam().ensemble) {
+    auto checkpoint = load_checkpoint(path);
+    ASSERT_FALSE(checkpoint) << "loaded";
+    EXPECT_EQ(checkpoint.error().message, loaded.error().message);
+  }
   const std::string& m = loaded.error().message;
   EXPECT_EQ(m.rfind(path + ": ", 0), 0u) << m;
   EXPECT_EQ(m.find('\n'), std::string::npos) << m;
@@ -470,7 +532,8 @@ TEST_P(CheckpointRefuses, InDigitTrainResumeWithExitCode2) {
   write_file(dir.file("data.csv"), sample_csv(24));
   std::vector<std::string> argv = tiny_run(dir.file("data.csv"), dir.path());
   argv.insert(argv.end(), {"--resume", path});
-  expect_clean_error(run(argv, dir.file("log")), {path, GetParam().needle});
+  expect_clean_error(run(argv, dir.file("log")),
+                     {path, GetParam().ensemble ? kResumeRefusesEnsembles : GetParam().needle});
   EXPECT_EQ(read_file(path), bytes) << "the bad file was changed";
 }
 

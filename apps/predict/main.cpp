@@ -113,7 +113,8 @@ int run(int argc, char** argv) {
       kProgram};
   app.get_formatter()->column_width(30);
   app.add_option("--checkpoint", checkpoints,
-                 "Checkpoint to predict with; repeat for an ensemble. Default: "
+                 "Checkpoint to predict with; repeat for an ensemble (an ensemble file, written by "
+                 "digit-export --ensemble, adds all its members). Default: "
                  "the newer of checkpoints/best.pt and checkpoints/pretrained.pt");
   app.add_option("--data,--csv", csvs,
                  "Kaggle CSV (.csv or .csv.gz, test or train format) or UNIPEN pen-digit file "
@@ -219,14 +220,15 @@ int run(int argc, char** argv) {
   auto predictor = digits::Predictor::load(checkpoints, *device);
   if (!predictor) return fail(kProgram, predictor.error().message);
   const auto& members = predictor->members();
+  const auto& member_paths = predictor->paths();  // an ensemble file's members as FILE#i
   for (size_t i = 0; i < members.size(); ++i) {
-    std::fprintf(stderr, "%s: %s\n", checkpoints[i].c_str(), describe(members[i]).c_str());
+    std::fprintf(stderr, "%s: %s\n", member_paths[i].c_str(), describe(members[i]).c_str());
   }
 
   // Which rows to score: all, or a training run's held-out split.
   std::optional<digits::Holdout> split;
   if (holdout) {
-    auto common = digits::common_holdout(members, checkpoints);
+    auto common = digits::common_holdout(members, member_paths);
     if (!common) return fail(kProgram, common.error().message);
     split = *common;
   } else if (seed_opt->count() > 0) {
@@ -260,7 +262,7 @@ int run(int argc, char** argv) {
       return fail(kProgram, st.error().message);
     }
     if (holdout) {
-      auto same = digits::check_training_data(members[0], checkpoints[0], *data, data_name);
+      auto same = digits::check_training_data(members[0], member_paths[0], *data, data_name);
       if (!same) return fail(kProgram, same.error().message);
     }
     const auto rows = digits::holdout_rows(*data, *split);
@@ -339,7 +341,7 @@ int run(int argc, char** argv) {
     if (m > 1) {
       for (int64_t k = 0; k < m; ++k) {
         const auto cm = digits::ConfusionMatrix::of(labels, member_probs[k].argmax(1));
-        std::printf("member=%s %s\n", checkpoints[k].c_str(),
+        std::printf("member=%s %s\n", member_paths[k].c_str(),
                     digits::format_accuracy_line(cm).c_str());
       }
     }

@@ -15,15 +15,24 @@ Result<Predictor> Predictor::load(const std::vector<std::string>& checkpoint_pat
                                   torch::Device device) {
   if (checkpoint_paths.empty()) return Error{"no checkpoint given"};
   std::vector<Checkpoint> members;
+  std::vector<std::string> paths;
   for (const auto& path : checkpoint_paths) {
-    auto c = load_checkpoint(path, device);
-    if (!c) return c.error();
-    c->optimizer_state.reset();  // prediction never needs it
-    members.push_back(std::move(*c));
+    auto file = load_members(path, device);
+    if (!file) return file.error();
+    for (size_t i = 0; i < file->size(); ++i) {
+      Checkpoint& c = (*file)[i];
+      c.optimizer_state.reset();  // prediction never needs it
+      members.push_back(std::move(c));
+      paths.push_back(file->size() == 1 ? path : member_path(path, i));
+    }
   }
   Predictor p = from_checkpoints(std::move(members), device);
-  p.paths_ = checkpoint_paths;
+  p.paths_ = std::move(paths);
   return p;
+}
+
+std::string member_path(const std::string& path, size_t index) {
+  return path + "#" + std::to_string(index + 1);
 }
 
 Predictor Predictor::from_checkpoints(std::vector<Checkpoint> members, torch::Device device) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -39,7 +40,13 @@ Status Recognizer::load(const std::string& path) {
   info_ = CheckpointInfo{};
   info_.path = path;
   info_.name = std::filesystem::path(path).filename().string();
-  info_.arch = describe(c.model);
+  const auto& members = predictor_->members();
+  const bool alike = std::all_of(members.begin(), members.end(),
+                                 [&](const Checkpoint& m) { return m.model == c.model; });
+  // An ensemble file: "3 x bncnn width 32" (or "ensemble of 3" when they differ).
+  info_.arch = members.size() == 1 ? describe(c.model)
+               : alike             ? std::to_string(members.size()) + " x " + describe(c.model)
+                                   : "ensemble of " + std::to_string(members.size());
   info_.epoch = c.progress.epoch;
   info_.val_acc = c.progress.best_val_acc;
   invalidate();

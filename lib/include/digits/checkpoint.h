@@ -17,6 +17,11 @@
 //   epoch_loss_sum, epoch_samples partial training loss of the epoch under way
 //   data.rows, data.fingerprint   the training data's size and digest (dataset.h fingerprint)
 //   train.*                       the options of the run that wrote it (see options.h)
+// An ensemble file (format 2, save_ensemble) holds several trained networks for prediction:
+//   digits.format   int      2
+//   digits.members  int      N >= 2
+//   member.1 .. member.N  archives, each with a member's digits.meta and model as above (no
+//                         optimizer, no rng): what predicting needs, not what resuming needs
 // Writes are atomic: a temporary file beside the target is written, flushed to disk, then
 // renamed over the target, so a crash leaves either the old or the new file, never half of one.
 // Loading verifies the zip itself (structure and every entry's CRC-32) before LibTorch parses
@@ -31,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "digits/error.h"
 #include "digits/model.h"
@@ -43,6 +49,8 @@ class Optimizer;
 namespace digits {
 
 inline constexpr int64_t kCheckpointFormatVersion = 1;
+// Ensemble files; plain checkpoints stay at version 1, which builds before ensembles read.
+inline constexpr int64_t kEnsembleFormatVersion = 2;
 
 struct Checkpoint {
   int64_t format_version = kCheckpointFormatVersion;
@@ -71,9 +79,21 @@ Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
                        const torch::optim::Optimizer* optimizer = nullptr);
 
 // Reads a checkpoint and rebuilds its network on `device`. Truncated, empty, foreign and
-// newer-format files give an Error naming the path and what is wrong.
+// newer-format files give an Error naming the path and what is wrong; so does an ensemble file,
+// which has no one network to resume or export alone (load_members reads it).
 Result<Checkpoint> load_checkpoint(const std::string& path,
                                    torch::Device device = torch::Device(torch::kCPU));
+
+// Writes `members` as one file for prediction, atomically: an ensemble file for two or more, a
+// plain checkpoint for one; either way without optimizer or generator state (a model to use, about
+// a third of a training checkpoint's size). Members keep their metadata (options, data identity,
+// progress), so a hold-out check still knows the rows their runs held out.
+Status save_ensemble(const std::string& path, const std::vector<Checkpoint>& members);
+
+// The networks of a checkpoint file: one for a checkpoint, every member for an ensemble file. The
+// same checks as load_checkpoint, with errors naming the member ("PATH: member 2 of 3: ...").
+Result<std::vector<Checkpoint>> load_members(const std::string& path,
+                                             torch::Device device = torch::Device(torch::kCPU));
 
 // The checkpoint a program uses when not told: the newer (by modification time) of `dir`/best.pt
 // (what the user trained) and `dir`/pretrained.pt (the shipped model); when neither exists, the

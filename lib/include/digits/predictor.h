@@ -27,7 +27,8 @@ struct Prediction {
 // afterwards does not change what the predictor computes.
 class Predictor {
  public:
-  // Loads one checkpoint, or several as an ensemble whose probabilities are averaged.
+  // Loads one checkpoint, or several as an ensemble whose probabilities are averaged; an
+  // ensemble file (checkpoint.h save_ensemble) adds each of its members.
   static Result<Predictor> load(const std::vector<std::string>& checkpoint_paths,
                                 torch::Device device = torch::Device(torch::kCPU));
   // Wraps networks already in memory (e.g. just trained); each with its own normalisation.
@@ -47,6 +48,7 @@ class Predictor {
   Prediction predict(const torch::Tensor& image) const;
 
   const std::vector<Checkpoint>& members() const { return members_; }
+  // Where each member came from: its file, or member_path(file, i) for an ensemble file's.
   const std::vector<std::string>& paths() const { return paths_; }
 
  private:
@@ -55,6 +57,9 @@ class Predictor {
   std::vector<std::string> paths_;
   torch::Device device_{torch::kCPU};
 };
+
+// How the `index`th (from 0) member of the ensemble file `path` is named: "PATH#2" for the second.
+std::string member_path(const std::string& path, size_t index);
 
 // Images shifted by (dy, dx) pixels with zeros filling in: [N, 28, 28] in, same shape out.
 torch::Tensor shift_images(const torch::Tensor& images, int64_t dy, int64_t dx);
