@@ -129,6 +129,42 @@ TEST(OnnxExport, EveryArchitectureWritesACheckedModelWithTheDocumentedInterface)
   }
 }
 
+// Several networks export as one graph that averages their probabilities, each member's nodes
+// and metadata under its own names.
+TEST(OnnxExport, AnEnsembleIsOneGraphAveragingItsMembers) {
+  if (!onnx_export_available()) GTEST_SKIP() << "ONNX export was not compiled in";
+  TempDir dir;
+  std::vector<Checkpoint> members = {random_checkpoint(Arch::kBnCnn, 3),
+                                     random_checkpoint(Arch::kSeed, 4)};
+  members[1].normalization = {0.5, 0.25};
+  auto written = export_onnx(members, dir.file("e.onnx"));
+  ASSERT_TRUE(written) << written.error().message;
+  auto info = inspect_onnx(dir.file("e.onnx"));
+  ASSERT_TRUE(info) << info.error().message;
+  ASSERT_EQ(info->inputs.size(), 1u);
+  EXPECT_EQ(format_dims(info->inputs[0].dims), "[N, 1, 28, 28]");
+  ASSERT_EQ(info->outputs.size(), 2u);
+  EXPECT_EQ(info->outputs[0].name, "logits");
+  EXPECT_EQ(info->outputs[1].name, "probabilities");
+  int64_t convs = 0;
+  for (const auto& m : members) convs += static_cast<int64_t>(m.net->conv_stack().convs.size());
+  EXPECT_EQ(count_of(*info, "Conv"), convs);
+  EXPECT_EQ(count_of(*info, "Gemm"), 2);
+  EXPECT_EQ(count_of(*info, "Softmax"), 2);
+  EXPECT_EQ(count_of(*info, "Sum"), 1);
+  EXPECT_EQ(count_of(*info, "Log"), 1);
+  EXPECT_EQ(info->metadata["members"], "2");
+  EXPECT_EQ(info->metadata["member.1.model.arch"], "bncnn");
+  EXPECT_EQ(info->metadata["member.2.model.arch"], "seed");
+  EXPECT_EQ(std::stod(info->metadata["member.2.norm.mean"]), 0.5);
+  EXPECT_EQ(info->metadata.count("model.arch"), 0u);  // no one architecture to name
+
+  // One member is exactly the single network's model.
+  ASSERT_TRUE(export_onnx(std::vector<Checkpoint>{members[0]}, dir.file("one.onnx")));
+  ASSERT_TRUE(export_onnx(members[0], dir.file("single.onnx")));
+  EXPECT_EQ(testing::read_file(dir.file("one.onnx")), testing::read_file(dir.file("single.onnx")));
+}
+
 TEST(OnnxExport, OtherOpsetsInRangeExportAndOthersAreRefused) {
   if (!onnx_export_available()) GTEST_SKIP() << "ONNX export was not compiled in";
   TempDir dir;
@@ -233,6 +269,15 @@ TEST(DigitExport, BadCheckpointsAndOutputsAreExitCodesWithMessages) {
   EXPECT_NE(o.err.find(model + ": cannot write ONNX model: File too large"), std::string::npos)
       << o.describe();
   EXPECT_EQ(read_file(model), first);
+
+  // Nothing to write is a usage error; --ensemble may not be the checkpoint it reads either.
+  o = run(command(kExport, "--checkpoint", {ck}), dir.file("nothing"));
+  EXPECT_EQ(o.code, 2) << o.describe();
+  EXPECT_NE(o.err.find("--onnx FILE, --ensemble FILE or both"), std::string::npos) << o.describe();
+  o = run(command(kExport, "--checkpoint", {ck, "--ensemble", ck}), dir.file("same-ensemble"));
+  EXPECT_EQ(o.code, 2) << o.describe();
+  EXPECT_NE(o.err.find("--ensemble"), std::string::npos) << o.describe();
+  EXPECT_EQ(read_file(ck), before);
 }
 
 // --- Parity with ONNX Runtime -------------------------------------------------------------------
@@ -358,6 +403,24 @@ TEST(OnnxParity, PretrainedReadsRealDigitsAsDigitPredictDoes) {
   TempDir dir;
   write_sample_csv(dir.file("digits.csv"), 0, kParityRows, /*labelled=*/true);
   expect_parity(pretrained, dir.file("digits.csv"), dir);
+}
+
+// An ensemble file of two architectures: digit-export's averaging graph and digit-predict's mean
+// agree. digit-export --ensemble wrote the file.
+TEST(OnnxParity, AnEnsembleFileReadsAsDigitPredictDoes) {
+  TempDir dir;
+  ASSERT_TRUE(save_checkpoint(dir.file("a.pt"), random_checkpoint(Arch::kBnCnn, 21)));
+  ASSERT_TRUE(save_checkpoint(dir.file("b.pt"), random_checkpoint(Arch::kBnPool, 22)));
+  const std::string ensemble = dir.file("ensemble.pt");
+  const Outcome o =
+      run(command(kExport, "--checkpoint",
+                  {dir.file("a.pt"), "--checkpoint", dir.file("b.pt"), "--ensemble", ensemble}),
+          dir.file("ensemble"));
+  ASSERT_EQ(o.code, 0) << o.describe();
+  EXPECT_NE(o.out.find("wrote " + ensemble + ": "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("an ensemble file of 2 networks"), std::string::npos) << o.out;
+  write_sample_csv(dir.file("digits.csv"), 0, kParityRows, /*labelled=*/true);
+  expect_parity(ensemble, dir.file("digits.csv"), dir);
 }
 
 // The other architectures, on the test format (no labels): seed has no batch norm, bnpool pools

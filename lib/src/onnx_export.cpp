@@ -122,37 +122,23 @@ void add_metadata(onnx::ModelProto& model, const std::string& key, const std::st
   p->set_value(value);
 }
 
-// The network as an ONNX graph: normalisation, the ConvStack's layers in InferenceNet::forward's
-// order, the linear layer and a softmax.
-onnx::ModelProto build_model(const Checkpoint& checkpoint, const OnnxOptions& options) {
+// One network's nodes, from the graph's input to `logits` (its names start with `prefix`, "" for a
+// single network): normalisation, the ConvStack's layers in InferenceNet::forward's order, the
+// linear layer.
+void add_network(onnx::GraphProto& g, const Checkpoint& checkpoint, const std::string& prefix,
+                 const std::string& logits) {
   const ConvStack stack = checkpoint.net->conv_stack();
-  onnx::ModelProto model;
-  model.set_ir_version(onnx::IR_VERSION);
-  model.set_producer_name("digits");
-  model.set_producer_version(DIGITS_VERSION);
-  model.set_doc_string("Handwritten digit recognizer (" + describe(checkpoint.model) +
-                       "): image [N, 1, 28, 28] -> logits, probabilities [N, 10]");
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(options.opset);
-
-  onnx::GraphProto& g = *model.mutable_graph();
-  g.set_name("digits_" + std::string(name_of(checkpoint.model.arch)));
-  describe_value(g.add_input(), kInput, {kBatch, "1", "28", "28"}, kInputConvention);
-  describe_value(g.add_output(), kLogits, {kBatch, "10"}, "class scores before the softmax");
-  describe_value(g.add_output(), kProbabilities, {kBatch, "10"},
-                 "class probabilities: Softmax(logits), digits 0..9");
-
   const Normalization& norm = checkpoint.normalization;
-  add_scalar(g, "norm.mean", norm.mean);
-  add_scalar(g, "norm.std", norm.std);
-  add_node(g, "Sub", "normalise.sub", {kInput, "norm.mean"}, "centred");
-  add_node(g, "Div", "normalise.div", {"centred", "norm.std"}, "normalised");
+  add_scalar(g, prefix + "norm.mean", norm.mean);
+  add_scalar(g, prefix + "norm.std", norm.std);
+  add_node(g, "Sub", prefix + "normalise.sub", {kInput, prefix + "norm.mean"}, prefix + "centred");
+  add_node(g, "Div", prefix + "normalise.div", {prefix + "centred", prefix + "norm.std"},
+           prefix + "normalised");
 
-  std::string x = "normalised";
+  std::string x = prefix + "normalised";
   for (size_t i = 0; i < stack.convs.size(); ++i) {
     const auto& c = stack.convs[i];
-    const std::string layer = "conv" + std::to_string(i + 1);
+    const std::string layer = prefix + "conv" + std::to_string(i + 1);
     add_initializer(g, layer + ".weight", c.weight);
     add_initializer(g, layer + ".bias", c.bias);
     auto* conv =
@@ -171,28 +157,93 @@ onnx::ModelProto build_model(const Checkpoint& checkpoint, const OnnxOptions& op
     add_node(g, "Relu", layer + ".relu", {x}, layer + ".relu");
     x = layer + ".relu";
   }
-  set_int(add_node(g, "Flatten", "flatten", {x}, "features"), "axis", 1);
-  add_initializer(g, "fc.weight", stack.fc_weight);
-  add_initializer(g, "fc.bias", stack.fc_bias);
-  set_int(add_node(g, "Gemm", "fc", {"features", "fc.weight", "fc.bias"}, kLogits), "transB", 1);
-  set_int(add_node(g, "Softmax", "softmax", {kLogits}, kProbabilities), "axis", 1);
+  set_int(add_node(g, "Flatten", prefix + "flatten", {x}, prefix + "features"), "axis", 1);
+  add_initializer(g, prefix + "fc.weight", stack.fc_weight);
+  add_initializer(g, prefix + "fc.bias", stack.fc_bias);
+  set_int(add_node(g, "Gemm", prefix + "fc",
+                   {prefix + "features", prefix + "fc.weight", prefix + "fc.bias"}, logits),
+          "transB", 1);
+}
+
+// "bncnn width 32", or "ensemble of 3: bncnn width 32 x 3".
+std::string describe_members(const std::vector<Checkpoint>& members) {
+  if (members.size() == 1) return describe(members[0].model);
+  std::string s = "ensemble of " + std::to_string(members.size()) + ":";
+  for (size_t i = 0; i < members.size(); ++i) {
+    s += (i == 0 ? " " : ", ") + describe(members[i].model);
+  }
+  return s;
+}
+
+// The networks as one ONNX graph. One network: its nodes and a softmax. Several (an ensemble, as
+// digit-predict averages them): each network's nodes under "mK." names, each softmax, their mean
+// as `probabilities` and its log as `logits` (so that Softmax(logits) is still `probabilities`).
+onnx::ModelProto build_model(const std::vector<Checkpoint>& members, const OnnxOptions& options) {
+  const Checkpoint& first = members.front();
+  const bool ensemble = members.size() > 1;
+  onnx::ModelProto model;
+  model.set_ir_version(onnx::IR_VERSION);
+  model.set_producer_name("digits");
+  model.set_producer_version(DIGITS_VERSION);
+  model.set_doc_string("Handwritten digit recognizer (" + describe_members(members) +
+                       "): image [N, 1, 28, 28] -> logits, probabilities [N, 10]");
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(options.opset);
+
+  onnx::GraphProto& g = *model.mutable_graph();
+  g.set_name(ensemble ? "digits_ensemble" : "digits_" + std::string(name_of(first.model.arch)));
+  describe_value(g.add_input(), kInput, {kBatch, "1", "28", "28"}, kInputConvention);
+  describe_value(g.add_output(), kLogits, {kBatch, "10"},
+                 ensemble ? "class scores: the log of the members' mean probabilities"
+                          : "class scores before the softmax");
+  describe_value(g.add_output(), kProbabilities, {kBatch, "10"},
+                 ensemble ? "class probabilities: the mean of the members' softmax, digits 0..9"
+                          : "class probabilities: Softmax(logits), digits 0..9");
+
+  if (!ensemble) {
+    add_network(g, first, "", kLogits);
+    set_int(add_node(g, "Softmax", "softmax", {kLogits}, kProbabilities), "axis", 1);
+  } else {
+    std::vector<std::string> member_probabilities;
+    for (size_t k = 0; k < members.size(); ++k) {
+      const std::string prefix = "m" + std::to_string(k + 1) + ".";
+      add_network(g, members[k], prefix, prefix + "logits");
+      set_int(
+          add_node(g, "Softmax", prefix + "softmax", {prefix + "logits"}, prefix + "probabilities"),
+          "axis", 1);
+      member_probabilities.push_back(prefix + "probabilities");
+    }
+    add_node(g, "Sum", "ensemble.sum", member_probabilities, "ensemble.sum");
+    add_scalar(g, "ensemble.members", static_cast<double>(members.size()));
+    add_node(g, "Div", "ensemble.mean", {"ensemble.sum", "ensemble.members"}, kProbabilities);
+    add_node(g, "Log", "ensemble.log", {kProbabilities}, kLogits);
+  }
 
   add_metadata(model, "digits.version", DIGITS_VERSION);
-  add_metadata(model, "model", describe(checkpoint.model));
-  add_metadata(model, "model.arch", std::string(name_of(checkpoint.model.arch)));
-  add_metadata(model, "model.width", std::to_string(checkpoint.model.width));
-  add_metadata(model, "norm.mean", exact(norm.mean));
-  add_metadata(model, "norm.std", exact(norm.std));
+  add_metadata(model, "model", describe_members(members));
+  add_metadata(model, "members", std::to_string(members.size()));
+  for (size_t k = 0; k < members.size(); ++k) {
+    // A single network's keys have no prefix, as before ensembles; members' are "member.K.".
+    const std::string key = ensemble ? "member." + std::to_string(k + 1) + "." : "";
+    const Checkpoint& c = members[k];
+    add_metadata(model, key + "model.arch", std::string(name_of(c.model.arch)));
+    add_metadata(model, key + "model.width", std::to_string(c.model.width));
+    add_metadata(model, key + "norm.mean", exact(c.normalization.mean));
+    add_metadata(model, key + "norm.std", exact(c.normalization.std));
+    add_metadata(model, key + "source.epoch", std::to_string(c.progress.epoch));
+    add_metadata(model, key + "source.val_acc", exact(c.progress.last_val_acc));
+    add_metadata(model, key + "source.torch_version", c.torch_version);
+  }
   add_metadata(model, "normalisation", "(image - norm.mean) / norm.std, inside the graph");
   add_metadata(model, "input", std::string(kInput) + ": " + kInputConvention);
   add_metadata(model, "input.preparation", kPreparation);
-  add_metadata(
-      model, "outputs",
-      std::string(kLogits) + " [N, 10]; " + kProbabilities + " [N, 10] = Softmax(" + kLogits + ")");
+  add_metadata(model, "outputs",
+               ensemble ? std::string(kProbabilities) + " [N, 10] = the mean of the members' " +
+                              "softmax; " + kLogits + " [N, 10] = Log(" + kProbabilities + ")"
+                        : std::string(kLogits) + " [N, 10]; " + kProbabilities +
+                              " [N, 10] = Softmax(" + kLogits + ")");
   add_metadata(model, "source.checkpoint", options.source_checkpoint);
-  add_metadata(model, "source.epoch", std::to_string(checkpoint.progress.epoch));
-  add_metadata(model, "source.val_acc", exact(checkpoint.progress.last_val_acc));
-  add_metadata(model, "source.torch_version", checkpoint.torch_version);
   return model;
 }
 
@@ -268,14 +319,22 @@ int64_t onnx_max_opset() {
 
 Result<OnnxModelInfo> export_onnx(const Checkpoint& checkpoint, const std::string& path,
                                   const OnnxOptions& options) {
+  return export_onnx(std::vector<Checkpoint>{checkpoint}, path, options);
+}
+
+Result<OnnxModelInfo> export_onnx(const std::vector<Checkpoint>& members, const std::string& path,
+                                  const OnnxOptions& options) {
   const int64_t max_opset = onnx_max_opset();
   if (options.opset < kOnnxMinOpset || options.opset > max_opset) {
     return Error{path + ": opset " + std::to_string(options.opset) + " is not in " +
                  std::to_string(kOnnxMinOpset) + ".." + std::to_string(max_opset) +
                  " (the opsets this build's ONNX library knows, from Softmax-13 on)"};
   }
-  if (!checkpoint.net) return Error{path + ": the checkpoint has no network to export"};
-  onnx::ModelProto model = build_model(checkpoint, options);
+  if (members.empty()) return Error{path + ": no network to export"};
+  for (const auto& m : members) {
+    if (!m.net) return Error{path + ": the checkpoint has no network to export"};
+  }
+  onnx::ModelProto model = build_model(members, options);
   DIGITS_RETURN_IF_ERROR(check(model, path));
   std::string bytes;
   if (!model.SerializeToString(&bytes)) {
@@ -320,6 +379,11 @@ bool onnx_export_available() { return false; }
 int64_t onnx_max_opset() { return 0; }
 
 Result<OnnxModelInfo> export_onnx(const Checkpoint&, const std::string& path, const OnnxOptions&) {
+  return not_compiled_in(path);
+}
+
+Result<OnnxModelInfo> export_onnx(const std::vector<Checkpoint>&, const std::string& path,
+                                  const OnnxOptions&) {
   return not_compiled_in(path);
 }
 

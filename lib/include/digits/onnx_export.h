@@ -8,11 +8,11 @@
 //   output  probabilities  float32 [N, 10]: Softmax(logits), what digit-predict --probabilities
 //                          writes
 // Nodes: Sub and Div (the normalisation), then per convolution Conv, MaxPool 2x2 where the
-// network pools, Relu; then Flatten, Gemm (the linear layer) and Softmax. The model's
-// metadata_props name the architecture, the normalisation, the input convention, the source
-// checkpoint and the digits version. Built with ONNX's own protobuf classes and checked by ONNX's
-// checker and shape inference before it is written; only where the build found ONNX (Debian's
-// libonnx-dev): elsewhere every call here returns an Error saying so.
+// network pools, Relu; then Flatten, Gemm (the linear layer) and Softmax (an ensemble's graph:
+// below). The model's metadata_props name the architecture, the normalisation, the input
+// convention, the source checkpoint and the digits version. Built with ONNX's own protobuf classes
+// and checked by ONNX's checker and shape inference before it is written; only where the build
+// found ONNX (Debian's libonnx-dev): elsewhere every call here returns an Error saying so.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +65,12 @@ int64_t onnx_max_opset();
 // (onnx::checker, then strict shape inference) before anything is written. Errors name the path
 // and what was wrong: an opset out of range, a network that fails the check, an unwritable path.
 Result<OnnxModelInfo> export_onnx(const Checkpoint& checkpoint, const std::string& path,
+                                  const OnnxOptions& options = {});
+// Several networks as one model that averages them, as digit-predict does with an ensemble: each
+// member's nodes named "mK." (K from 1), each one's Softmax, then Sum, Div (the mean) as
+// `probabilities` and Log of that as `logits`. Metadata: `members`, and each member's keys
+// (model.arch, norm.mean, ...) as "member.K.*". One member gives export_onnx(member) exactly.
+Result<OnnxModelInfo> export_onnx(const std::vector<Checkpoint>& members, const std::string& path,
                                   const OnnxOptions& options = {});
 
 // Reads the ONNX model at `path`, runs ONNX's checker on it and describes it. A missing,
