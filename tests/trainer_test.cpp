@@ -148,6 +148,33 @@ TEST(Trainer, WritesLastBestAndOneMetricsRowPerEpoch) {
   EXPECT_EQ(last->data.rows, 600);
 }
 
+// 17 full batches of 32 and one image over: batch norm cannot train on a batch of one, so that
+// image joins the epoch's last full batch instead of failing the run (it did, at the first epoch's
+// end, for a run whose rows happened to leave one over).
+TEST(Trainer, OneImageLeftOverJoinsTheLastBatch) {
+  TempDir dir;
+  TrainConfig c = small_config(dir.path(), 1);
+  c.limit = 32 * 17 + 1;
+  c.val_fraction = 0;
+  auto t = Trainer::start(c, small_data(c.limit));
+  ASSERT_TRUE(t) << t.error().message;
+  const RunLog r = run(**t);
+  ASSERT_EQ(r.epochs.size(), 1u);
+  auto last = load_checkpoint(dir.file("last.pt"));
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->progress.global_step, 17);
+  // Two left over are a batch of their own.
+  TempDir two;
+  c.checkpoint_dir = two.path();
+  c.limit = 32 * 17 + 2;
+  t = Trainer::start(c, small_data(c.limit));
+  ASSERT_TRUE(t) << t.error().message;
+  run(**t);
+  last = load_checkpoint(two.file("last.pt"));
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->progress.global_step, 18);
+}
+
 TEST(Trainer, ResumeDropsMetricsRowsOfEpochsTheCheckpointDoesNotHold) {
   // A kill between logging epoch 2 and saving it leaves a row the checkpoint does not hold;
   // the resumed run redoes epoch 2 and must log it once, with its own figures.

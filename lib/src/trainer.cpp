@@ -36,6 +36,14 @@ using Clock = std::chrono::steady_clock;
 constexpr int64_t kEvalBatch = 256;
 constexpr uint64_t kOrderStream = 0x0badc0de;  // distinguishes batch-order from batch randomness
 
+// The steps of an epoch of `n` images: full global batches, then what is left over in a smaller
+// last one, unless that leaves a rank fewer than two images (batch norm cannot train on one, and
+// a rank with none would average a NaN loss in): those join the last full batch instead.
+int64_t epoch_batches(int64_t n, int64_t global_batch, int64_t ranks) {
+  const int64_t full = n / global_batch, left = n % global_batch;
+  return full > 0 && left < 2 * ranks ? full : full + (left > 0);
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -165,14 +173,6 @@ struct Trainer::State {
                    " training rows after the validation split, fewer than --batch-size " +
                    std::to_string(options.batch_size) +
                    (group ? " times --world-size " + std::to_string(world_size()) : "")};
-    }
-    // Every rank needs images of every step; the epoch's last batch holds what is left over.
-    if (const int64_t left = split.train.numel() % (options.batch_size * world_size());
-        group && left > 0 && left < world_size()) {
-      return Error{"--batch-size " + std::to_string(options.batch_size) + " on " +
-                   std::to_string(world_size()) + " ranks leaves " + std::to_string(left) +
-                   " image(s) for the epoch's last step, fewer than the ranks; choose another "
-                   "--batch-size or --limit"};
     }
     auto to_device = [&](Dataset part) {
       part.images = part.images.to(device);
@@ -391,7 +391,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
   const int64_t n = s.train.size();
   // --batch-size is per rank: a step trains on the global batch of all ranks.
   const int64_t global_batch = c.batch_size * s.world_size();
-  const int64_t batches = (n + global_batch - 1) / global_batch;
+  const int64_t batches = epoch_batches(n, global_batch, s.world_size());
   const int64_t total_steps = c.epochs * batches;
   const int64_t report_every = std::max<int64_t>(1, batches / 100);
   const auto run_start = Clock::now();
@@ -427,7 +427,7 @@ Result<TrainResult> Trainer::run(const TrainHooks& hooks) {
     for (int64_t b = p.batch_in_epoch; b < batches; ++b) {
       const auto batch_start = Clock::now();
       torch::manual_seed(s.batch_seed(p.epoch, b));  // augmentation and dropout of batch b
-      auto index = order.slice(0, b * global_batch, std::min(n, (b + 1) * global_batch));
+      auto index = order.slice(0, b * global_batch, b + 1 == batches ? n : (b + 1) * global_batch);
       const int64_t bs = index.numel();  // of all ranks
       if (s.group) index = s.shard(index);
       auto x = s.prepare(s.train.images.index_select(0, index), true);
