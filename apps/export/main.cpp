@@ -11,7 +11,6 @@
 #include "digits/checkpoint.h"
 #include "digits/onnx_export.h"
 #include "digits/output_file.h"
-#include "digits/predictor.h"
 
 namespace {
 
@@ -109,20 +108,13 @@ int run(int argc, char** argv) {
   if (!onnx_path.empty() && onnx_path == ensemble_path) {
     return fail(kProgram, "--onnx " + onnx_path + ": is also --ensemble");
   }
-  std::vector<digits::Checkpoint> members;
-  std::vector<std::string> member_paths;
-  for (const auto& path : checkpoint_paths) {
-    auto file = digits::load_members(path);
-    if (!file) return fail(kProgram, file.error().message);
-    for (size_t i = 0; i < file->size(); ++i) {
-      member_paths.push_back(file->size() == 1 ? path : digits::member_path(path, i));
-      members.push_back(std::move((*file)[i]));
-    }
-  }
+  auto loaded = digits::load_member_files(checkpoint_paths);
+  if (!loaded) return fail(kProgram, loaded.error().message);
+  const auto& members = loaded->members;
   for (size_t i = 0; i < members.size(); ++i) {
     const auto& c = members[i];
     std::printf("from %s: %s, epoch %lld, normalisation (x - %.6g) / %.6g\n",
-                member_paths[i].c_str(), describe(c.model).c_str(),
+                loaded->names[i].c_str(), describe(c.model).c_str(),
                 static_cast<long long>(c.progress.epoch), c.normalization.mean,
                 c.normalization.std);
   }

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <limits>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "atomic_file.h"
@@ -365,6 +366,22 @@ Result<std::vector<Checkpoint>> read_ensemble(const std::string& path, OpenedFil
   return members;
 }
 
+// `read(file)` on the opened file at `path`; what LibTorch throws while reading is an error naming
+// the path, as is a file that cannot be opened.
+template <class Read>
+auto read_opened(const std::string& path, torch::Device device, Read read)
+    -> decltype(read(std::declval<OpenedFile&>())) {
+  auto f = open_file(path, device);
+  if (!f) return f.error();
+  try {
+    return read(*f);
+  } catch (const std::exception& e) {
+    return Error{path + ": damaged checkpoint: " + first_line(e.what())};
+  } catch (...) {
+    return Error{path + ": damaged checkpoint"};
+  }
+}
+
 }  // namespace
 
 Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
@@ -411,41 +428,48 @@ Status save_ensemble(const std::string& path, const std::vector<Checkpoint>& mem
 }
 
 Result<Checkpoint> load_checkpoint(const std::string& path, torch::Device device) {
-  auto f = open_file(path, device);
-  if (!f) return f.error();
-  try {
-    if (f->format == kEnsembleFormatVersion) {
+  return read_opened(path, device, [&](OpenedFile& f) -> Result<Checkpoint> {
+    if (f.format == kEnsembleFormatVersion) {
       c10::IValue count;
-      const std::string n = f->archive.try_read(kMembersKey, count) && count.isInt()
+      const std::string n = f.archive.try_read(kMembersKey, count) && count.isInt()
                                 ? std::to_string(count.toInt()) + " networks"
                                 : "networks";
       return Error{path + ": an ensemble file (" + n +
                    "): it predicts (digit-predict, digit-draw, digit-export --onnx) but has no "
                    "single network to resume or fine-tune; pass one of its members' checkpoints"};
     }
-    return read_checkpoint(path, *f, device);
-  } catch (const std::exception& e) {
-    return Error{path + ": damaged checkpoint: " + first_line(e.what())};
-  } catch (...) {
-    return Error{path + ": damaged checkpoint"};
-  }
+    return read_checkpoint(path, f, device);
+  });
 }
 
 Result<std::vector<Checkpoint>> load_members(const std::string& path, torch::Device device) {
-  auto f = open_file(path, device);
-  if (!f) return f.error();
-  try {
-    if (f->format == kEnsembleFormatVersion) return read_ensemble(path, *f, device);
-    auto c = read_checkpoint(path, *f, device);
+  return read_opened(path, device, [&](OpenedFile& f) -> Result<std::vector<Checkpoint>> {
+    if (f.format == kEnsembleFormatVersion) return read_ensemble(path, f, device);
+    auto c = read_checkpoint(path, f, device);
     if (!c) return c.error();
     std::vector<Checkpoint> one;
     one.push_back(std::move(*c));
     return one;
-  } catch (const std::exception& e) {
-    return Error{path + ": damaged checkpoint: " + first_line(e.what())};
-  } catch (...) {
-    return Error{path + ": damaged checkpoint"};
+  });
+}
+
+std::string member_path(const std::string& path, size_t index) {
+  return path + "#" + std::to_string(index + 1);
+}
+
+Result<NamedMembers> load_member_files(const std::vector<std::string>& paths,
+                                       torch::Device device) {
+  if (paths.empty()) return Error{"no checkpoint given"};
+  NamedMembers out;
+  for (const auto& path : paths) {
+    auto file = load_members(path, device);
+    if (!file) return file.error();
+    for (size_t i = 0; i < file->size(); ++i) {
+      out.members.push_back(std::move((*file)[i]));
+      out.names.push_back(file->size() == 1 ? path : member_path(path, i));
+    }
   }
+  return out;
 }
 
 std::string default_checkpoint(const std::string& dir) {

@@ -13,26 +13,12 @@ constexpr int64_t kTtaShifts[][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}};
 
 Result<Predictor> Predictor::load(const std::vector<std::string>& checkpoint_paths,
                                   torch::Device device) {
-  if (checkpoint_paths.empty()) return Error{"no checkpoint given"};
-  std::vector<Checkpoint> members;
-  std::vector<std::string> paths;
-  for (const auto& path : checkpoint_paths) {
-    auto file = load_members(path, device);
-    if (!file) return file.error();
-    for (size_t i = 0; i < file->size(); ++i) {
-      Checkpoint& c = (*file)[i];
-      c.optimizer_state.reset();  // prediction never needs it
-      members.push_back(std::move(c));
-      paths.push_back(file->size() == 1 ? path : member_path(path, i));
-    }
-  }
-  Predictor p = from_checkpoints(std::move(members), device);
-  p.paths_ = std::move(paths);
+  auto loaded = load_member_files(checkpoint_paths, device);
+  if (!loaded) return loaded.error();
+  for (auto& c : loaded->members) c.optimizer_state.reset();  // prediction never needs it
+  Predictor p = from_checkpoints(std::move(loaded->members), device);
+  p.paths_ = std::move(loaded->names);
   return p;
-}
-
-std::string member_path(const std::string& path, size_t index) {
-  return path + "#" + std::to_string(index + 1);
 }
 
 Predictor Predictor::from_checkpoints(std::vector<Checkpoint> members, torch::Device device) {

@@ -95,6 +95,18 @@ Status save_ensemble(const std::string& path, const std::vector<Checkpoint>& mem
 Result<std::vector<Checkpoint>> load_members(const std::string& path,
                                              torch::Device device = torch::Device(torch::kCPU));
 
+// How the `index`th (from 0) member of the ensemble file `path` is named: "PATH#2" for the second.
+std::string member_path(const std::string& path, size_t index);
+
+// The networks of several files, in order (load_members of each), with the name programs print
+// for each: the file's path for a checkpoint, member_path(file, i) for an ensemble file's members.
+struct NamedMembers {
+  std::vector<Checkpoint> members;
+  std::vector<std::string> names;
+};
+Result<NamedMembers> load_member_files(const std::vector<std::string>& paths,
+                                       torch::Device device = torch::Device(torch::kCPU));
+
 // The checkpoint a program uses when not told: the newer (by modification time) of `dir`/best.pt
 // (what the user trained) and `dir`/pretrained.pt (the shipped model); when neither exists, the
 // installed model (installed_model()); "" when there is none of them.

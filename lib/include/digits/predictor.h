@@ -58,9 +58,6 @@ class Predictor {
   torch::Device device_{torch::kCPU};
 };
 
-// How the `index`th (from 0) member of the ensemble file `path` is named: "PATH#2" for the second.
-std::string member_path(const std::string& path, size_t index);
-
 // Images shifted by (dy, dx) pixels with zeros filling in: [N, 28, 28] in, same shape out.
 torch::Tensor shift_images(const torch::Tensor& images, int64_t dy, int64_t dx);
 
