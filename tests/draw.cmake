@@ -9,6 +9,7 @@ endif()
 
 add_executable(digit-draw-trace ${CMAKE_CURRENT_SOURCE_DIR}/tools/trace_digits.cpp)
 target_link_libraries(digit-draw-trace PRIVATE digits digits_warnings)
+digits_use_library_pch(digit-draw-trace)
 add_dependencies(digits-tests digit-draw-trace)
 
 set(DIGITS_DRAW_WORK ${CMAKE_CURRENT_BINARY_DIR}/draw-e2e)
