@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -354,6 +355,118 @@ TEST(PenDigit, ReplayedIntoDigitDrawItGivesTheLibrarysInput) {
   }
 }
 
+TEST(PenDigit, WarpBendsTheStrokesBySeedAndStrength) {
+  auto digits = parse_unipen(synthetic_unipen(1, 1, 5), "pen");
+  ASSERT_TRUE(digits) << digits.error().message;
+  const PenDigit& zero = (*digits)[0];  // one stroke
+  const PenDigit& four = (*digits)[4];  // two strokes
+  ASSERT_EQ(zero.strokes.size(), 1u);
+  ASSERT_EQ(four.strokes.size(), 2u);
+  auto same = [](const PenDigit& a, const PenDigit& b) {
+    if (a.strokes.size() != b.strokes.size()) return false;
+    for (size_t s = 0; s < a.strokes.size(); ++s) {
+      if (a.strokes[s].size() != b.strokes[s].size()) return false;
+      for (size_t k = 0; k < a.strokes[s].size(); ++k) {
+        if (a.strokes[s][k].x != b.strokes[s][k].x || a.strokes[s][k].y != b.strokes[s][k].y) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  EXPECT_TRUE(same(warp_pen_digit(zero, 0, 3), zero));
+  EXPECT_TRUE(same(warp_pen_digit(zero, 0.04, 3), warp_pen_digit(zero, 0.04, 3)));
+  EXPECT_FALSE(same(warp_pen_digit(zero, 0.04, 3), warp_pen_digit(zero, 0.04, 4)));
+  EXPECT_FALSE(same(warp_pen_digit(zero, 0.04, 3), zero));
+
+  // Every point moves, by `strength` of the digit's longer side in root-mean-square over seeds
+  // (a third more for a digit of several strokes, each of which also moves as a whole); labels,
+  // strokes and points stay.
+  auto rms = [](const PenDigit& d, double strength) {
+    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
+    for (const auto& st : d.strokes) {
+      for (const auto& p : st) {
+        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y),
+        y1 = std::max(y1, p.y);
+      }
+    }
+    const double extent = std::max(x1 - x0, y1 - y0);
+    double sum = 0;
+    int64_t n = 0;
+    for (uint64_t seed = 0; seed < 400; ++seed) {
+      const PenDigit w = warp_pen_digit(d, strength, seed);
+      EXPECT_EQ(w.label, d.label);
+      EXPECT_EQ(w.writer, d.writer);
+      for (size_t s = 0; s < d.strokes.size(); ++s) {
+        for (size_t k = 0; k < d.strokes[s].size(); ++k) {
+          const double dx = (w.strokes[s][k].x - d.strokes[s][k].x) / extent;
+          const double dy = (w.strokes[s][k].y - d.strokes[s][k].y) / extent;
+          sum += (dx * dx + dy * dy) / 2, ++n;
+        }
+      }
+    }
+    return std::sqrt(sum / static_cast<double>(n));
+  };
+  EXPECT_NEAR(rms(zero, 0.04), 0.04, 0.006);
+  EXPECT_NEAR(rms(zero, 0.1), 0.1, 0.015);
+  EXPECT_NEAR(rms(four, 0.04), 0.04 * std::sqrt(1.25), 0.008);
+
+  // Smooth: a stroke stays a stroke. Neighbouring points of a circle drawn with 400 move almost
+  // alike (a displacement of each point alone would make the steps as large as the moves).
+  PenDigit circle;
+  circle.strokes.emplace_back();
+  for (int k = 0; k < 400; ++k) {
+    const double a = 2 * 3.14159265358979 * k / 400;
+    circle.strokes[0].push_back({100 * std::cos(a), 100 * std::sin(a)});
+  }
+  double step = 0, moved = 0;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const PenDigit w = warp_pen_digit(circle, 0.04, seed);
+    for (size_t k = 1; k < circle.strokes[0].size(); ++k) {
+      const auto& a = circle.strokes[0][k - 1];
+      const auto& b = circle.strokes[0][k];
+      const auto& wa = w.strokes[0][k - 1];
+      const auto& wb = w.strokes[0][k];
+      step += std::hypot((wb.x - b.x) - (wa.x - a.x), (wb.y - b.y) - (wa.y - a.y));
+      moved += std::hypot(wb.x - b.x, wb.y - b.y);
+    }
+  }
+  EXPECT_LT(step, moved / 10);
+}
+
+TEST(PenData, WarpedDrawingsAreTheSameForTheSameSeed) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(3, 2, 6));
+  DataOptions options;
+  options.pen_brushes = {0.75, 1.33};
+  auto plain = load_data({dir.file("pen.tra")}, options);
+  options.pen_warp = 0.04;
+  options.pen_warp_seed = 7;
+  auto warped = load_data({dir.file("pen.tra")}, options);
+  auto again = load_data({dir.file("pen.tra")}, options);
+  options.pen_warp_seed = 8;
+  auto other = load_data({dir.file("pen.tra")}, options);
+  ASSERT_TRUE(plain && warped && again && other);
+  ASSERT_EQ(warped->size(), 30 * 2);
+  EXPECT_TRUE(torch::equal(warped->images, again->images));
+  EXPECT_TRUE(torch::equal(warped->labels, plain->labels));
+  EXPECT_FALSE(torch::equal(warped->images, plain->images));
+  EXPECT_FALSE(torch::equal(warped->images, other->images));
+  // Each drawing of a digit is bent its own way, not only drawn with another brush: the two
+  // drawings of a digit differ from the plain pair by more than the width.
+  int64_t bent_apart = 0;
+  for (int64_t i = 0; i < 30; ++i) {
+    const auto diff = [&](const Dataset& d) {
+      return (d.images[2 * i].to(torch::kInt32) - d.images[2 * i + 1].to(torch::kInt32))
+          .abs()
+          .sum()
+          .item<int64_t>();
+    };
+    bent_apart += diff(*warped) > diff(*plain);
+  }
+  EXPECT_GT(bent_apart, 20);
+}
+
 TEST(PenData, JoinsCsvRowsAndPenDrawingsAndSplitsDigitsWhole) {
   TempDir dir;
   write_file(dir.file("pen.tra"), synthetic_unipen(6, 3, 1));
@@ -426,8 +539,8 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
   write_file(dir.file("pen.tes"), synthetic_unipen(10, 3, 4));
   const Outcome trained =
       run(command(kTrain, "--epochs 4 --width 8 --batch-size 32 --threads 1 --quiet --seed 3",
-                  {"--data", dir.file("pen.tra"), "--pen-brushes", "0.8", "1.25",
-                   "--checkpoint-dir", dir.file("run")}),
+                  {"--data", dir.file("pen.tra"), "--pen-brushes", "0.8", "1.25", "--pen-warp",
+                   "0.04", "--checkpoint-dir", dir.file("run")}),
           dir.file("train"));
   ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
   EXPECT_NE(trained.err.find("720 training and 80 validation images"), std::string::npos)
@@ -456,13 +569,29 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
   ASSERT_GT(png.size(), 100u) << scored.describe();
   EXPECT_EQ(png.substr(1, 3), "PNG");
 
-  // The run's hold-out: its pen rows, drawn with its brushes, are found again from the checkpoint.
+  // The run's hold-out: its pen rows, drawn with its brushes and bent by its warp, are found
+  // again from the checkpoint (a drawing that differs fails the data's fingerprint).
   const Outcome held =
       run(command(kPredict, "--threads 1 --quiet --holdout",
                   {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tra")}),
           dir.file("holdout"));
   ASSERT_TRUE(held.exited && held.code == 0) << held.describe();
   EXPECT_NE(held.out.find(" total=80\n"), std::string::npos) << held.describe();
+
+  // A run of another --seed bent its strokes, held-out digits too, its own way: an ensemble of
+  // the two has no one hold-out, and says why.
+  const Outcome other =
+      run(command(kTrain, "--epochs 1 --width 8 --batch-size 32 --threads 1 --quiet --seed 4",
+                  {"--data", dir.file("pen.tra"), "--pen-brushes", "0.8", "1.25", "--pen-warp",
+                   "0.04", "--split-seed", "3", "--checkpoint-dir", dir.file("other")}),
+          dir.file("train-other"));
+  ASSERT_TRUE(other.exited && other.code == 0) << other.describe();
+  const Outcome both = run(command(kPredict, "--threads 1 --quiet --holdout",
+                                   {"--checkpoint", dir.file("run/last.pt"), "--checkpoint",
+                                    dir.file("other/last.pt"), "--data", dir.file("pen.tra")}),
+                           dir.file("holdout-both"));
+  EXPECT_TRUE(both.exited && both.code == 2) << both.describe();
+  EXPECT_NE(both.err.find("bent by their own --seed"), std::string::npos) << both.describe();
 }
 
 }  // namespace

@@ -96,9 +96,12 @@ torch::Tensor plain_eval_probabilities(const Checkpoint& c, const torch::Tensor&
   return torch::softmax(c.net->forward(x), 1);
 }
 
-// predict() (one image at a time) and probabilities() (a batch) both match the plain eval forward.
+// predict() (one image at a time) and probabilities() (a batch) both match the plain eval forward
+// (of an ensemble, its members' mean).
 void expect_same_as_plain_eval(const Predictor& p, const torch::Tensor& images) {
-  const auto expected = plain_eval_probabilities(p.members()[0], images);
+  auto expected = torch::zeros({images.size(0), kClasses});
+  for (const Checkpoint& m : p.members()) expected += plain_eval_probabilities(m, images);
+  expected /= static_cast<double>(p.members().size());
   EXPECT_TRUE(torch::allclose(p.probabilities(images), expected, 0, 1e-5));
   for (int64_t i = 0; i < images.size(0); ++i) {
     const Prediction one = p.predict(images[i]);
@@ -294,7 +297,8 @@ TEST(Pretrained, ReadsRealDigitsRight) {
   EXPECT_GE(m.accuracy(), 0.99) << format_confusion_matrix(m);
 }
 
-// A trained network's batch norm folded into its convolutions gives the same probabilities.
+// A trained network's batch norm folded into its convolutions gives the same probabilities (the
+// shipped model's networks, averaged as an ensemble when it is one).
 TEST(Pretrained, FrozenNetworkGivesThePlainEvalProbabilities) {
   const auto path = pretrained_path();
   if (path.empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";

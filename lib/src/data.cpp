@@ -13,6 +13,9 @@ DataOptions data_options(const TrainConfig& config) {
   DataOptions d;
   d.limit = config.limit;
   d.pen_brushes = config.pen_brushes;
+  d.pen_warp = config.pen_warp;
+  // Only bent strokes depend on the seed: runs of other seeds otherwise load the same data.
+  d.pen_warp_seed = config.pen_warp > 0 ? config.seed : 0;
   return d;
 }
 
@@ -35,7 +38,14 @@ Dataset draw_pen_digits(const std::vector<PenDigit>& digits, const DataOptions& 
       for (int64_t b = 0; b < brushes; ++b) {
         PenStyle style = options.pen;
         style.brush_radius = static_cast<float>(style.brush_radius * options.pen_brushes[b]);
-        const DigitPixels drawn = render_pen_digit(digits[i], style);
+        const DigitPixels drawn =
+            options.pen_warp > 0
+                ? render_pen_digit(warp_pen_digit(digits[i], options.pen_warp,
+                                                  mix_seed(options.pen_warp_seed,
+                                                           static_cast<uint64_t>(first_pen + i),
+                                                           static_cast<uint64_t>(b))),
+                                   style)
+                : render_pen_digit(digits[i], style);
         std::copy(drawn.begin(), drawn.end(), pixels + (i * brushes + b) * kPixels);
         labels[i * brushes + b] = digits[i].label;
       }

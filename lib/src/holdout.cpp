@@ -14,7 +14,9 @@ std::string describe(const Holdout& h) {
   return std::string("--val-fraction ") + fraction + ", split seed " + std::to_string(h.seed) +
          ", " +
          (h.data.limit < 0 ? std::string("all rows")
-                           : "first " + std::to_string(h.data.limit) + " rows");
+                           : "first " + std::to_string(h.data.limit) + " rows") +
+         (h.data.pen_warp > 0 ? ", pen strokes bent by seed " + std::to_string(h.data.pen_warp_seed)
+                              : std::string());
 }
 
 }  // namespace
@@ -41,7 +43,12 @@ Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
       return Error{name(i) + " held out other rows than " + name(0) + " (" + describe(*other) +
                    " vs " + describe(*first) +
                    (members[i].data != members[0].data ? "; trained on other data" : "") +
-                   "): train ensemble members on the same data with the same --split-seed"};
+                   "): train ensemble members on the same data with the same --split-seed" +
+                   (other->data.pen_warp > 0 || first->data.pen_warp > 0
+                        ? std::string("; members whose pen strokes were bent by their own "
+                                      "--seed drew their held-out digits differently, so score "
+                                      "such an ensemble with --holdout-seed on the CSV files")
+                        : std::string())};
     }
   }
   return first;

@@ -251,6 +251,15 @@ std::vector<OptionSpec> make_table() {
     };
     t.push_back(std::move(pen));
   }
+  {
+    OptionSpec warp = number(
+        "pen-warp",
+        "UNIPEN data: bend each pen digit's strokes before drawing them, by a smooth random "
+        "displacement of this root-mean-square, a fraction of the digit's size (0: as written)",
+        [](R c) -> double& { return c.pen_warp; }, between(0, 0.25));
+    warp.role = OptionRole::kData;
+    t.push_back(std::move(warp));
+  }
   t.push_back(number(
       "epochs", "Total epochs of the run; the LR schedule is built on it",
       [](R c) -> int64_t& { return c.epochs; }, positive()));

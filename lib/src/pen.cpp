@@ -4,6 +4,9 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <random>
+
+#include "digits/random.h"
 
 namespace digits {
 
@@ -50,6 +53,57 @@ DigitPixels render_pen_digit(const PenDigit& digit, const PenStyle& style) {
   Canvas canvas(style.canvas_side);
   draw_pen_digit(canvas, digit, style);
   return prepare_digit(canvas.view());
+}
+
+PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed) {
+  constexpr double kPi = 3.14159265358979323846;
+  if (strength <= 0) return digit;
+  double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
+  for (const auto& stroke : digit.strokes) {
+    for (const PenPoint& p : stroke) {
+      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
+      y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+    }
+  }
+  const double extent = std::max(x1 - x0, y1 - y0);
+  if (!(extent > 0)) return digit;
+  const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  // Distributions by hand over mt19937_64, which the standard fully specifies (its
+  // distributions it does not).
+  std::mt19937_64 rng(seed);
+  auto uniform = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
+  auto normal = [&] {
+    const double u = 1 - uniform(), v = uniform();
+    return std::sqrt(-2 * std::log(u)) * std::cos(2 * kPi * v);
+  };
+  struct Wave {
+    double fu, fv, phase, ax, ay;
+  };
+  constexpr int kWaves = 3;
+  Wave waves[kWaves];
+  for (Wave& w : waves) {
+    w.fu = (2 * uniform() - 1) * 1.5, w.fv = (2 * uniform() - 1) * 1.5;
+    w.phase = 2 * kPi * uniform();
+    // A sine's mean square is 1/2: sqrt(2 / kWaves) makes the sum's RMS `strength`.
+    w.ax = normal() * strength * std::sqrt(2.0 / kWaves);
+    w.ay = normal() * strength * std::sqrt(2.0 / kWaves);
+  }
+  PenDigit out = digit;
+  const bool several = digit.strokes.size() > 1;
+  for (auto& stroke : out.strokes) {
+    const double sx = several ? normal() * strength / 2 : 0;
+    const double sy = several ? normal() * strength / 2 : 0;
+    for (PenPoint& p : stroke) {
+      const double u = (p.x - cx) / extent, v = (p.y - cy) / extent;
+      double dx = sx, dy = sy;
+      for (const Wave& w : waves) {
+        const double s = std::sin(2 * kPi * (w.fu * u + w.fv * v) + w.phase);
+        dx += w.ax * s, dy += w.ay * s;
+      }
+      p.x += dx * extent, p.y += dy * extent;
+    }
+  }
+  return out;
 }
 
 std::string pen_replay(const PenDigit& digit, const PenStyle& style) {

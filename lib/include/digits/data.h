@@ -23,13 +23,19 @@ struct DataOptions {
   // Each pen digit is drawn once per brush: radii relative to the app's default brush (1).
   std::vector<double> pen_brushes = {1.0};
   PenStyle pen;  // the canvas and fill of the drawing
+  // Every drawing of a pen digit is made from strokes bent by warp_pen_digit at this strength
+  // (0: as written), seeded by `pen_warp_seed`, the digit's place and the brush.
+  double pen_warp = 0;
+  uint64_t pen_warp_seed = 0;
 
   bool operator==(const DataOptions& o) const {
-    return limit == o.limit && pen_brushes == o.pen_brushes && pen == o.pen;
+    return limit == o.limit && pen_brushes == o.pen_brushes && pen == o.pen &&
+           pen_warp == o.pen_warp && pen_warp_seed == o.pen_warp_seed;
   }
 };
 
-// The data options of a training run: its --limit and --pen-brushes.
+// The data options of a training run: its --limit, --pen-brushes and --pen-warp (seeded by
+// --seed).
 DataOptions data_options(const TrainConfig& config);
 
 // The files in order, joined: CSV rows as they are, then pen digits' drawings in file order

@@ -66,6 +66,7 @@ struct TrainConfig {
   int64_t limit = -1;                   // use the first N rows of the data; -1 for all
   // Pen digits of UNIPEN files are drawn once per brush, radii relative to the app's default.
   std::vector<double> pen_brushes = {1.0};
+  double pen_warp = 0;  // strokes bent before drawing (warp_pen_digit's strength); 0: as written
   double val_fraction = 0.1;  // stratified hold-out for validation
   uint64_t seed = 1;
   // Seed of the validation split; -1 uses `seed`. Runs that differ only in `seed` but share

@@ -43,6 +43,15 @@ void draw_pen_digit(Canvas& canvas, const PenDigit& digit, const PenStyle& style
 // the app prepares its canvas (prepare_digit).
 DigitPixels render_pen_digit(const PenDigit& digit, const PenStyle& style = {});
 
+// The digit's strokes bent by a smooth random displacement, as another writer might have drawn
+// it: every point moves by a sum of three random plane waves (at most 1.5 cycles across the
+// digit) whose root-mean-square is `strength` of the digit's longer side, and each stroke of a
+// digit of several strokes also moves as a whole by half that, so that strokes meet or cross
+// elsewhere. The pen keeps its width, unlike an elastic distortion of the drawn pixels. The same
+// seed bends the same way (its numbers come from mt19937_64, which the standard fully specifies);
+// strength 0 returns the digit unchanged.
+PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed);
+
 // A replay script (replay.h) that draws the digit in digit-draw with its default brush: one
 // down, moves and up per stroke, at the same canvas points.
 std::string pen_replay(const PenDigit& digit, const PenStyle& style = {});
