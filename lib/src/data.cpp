@@ -38,14 +38,10 @@ Dataset draw_pen_digits(const std::vector<PenDigit>& digits, const DataOptions& 
       for (int64_t b = 0; b < brushes; ++b) {
         PenStyle style = options.pen;
         style.brush_radius = static_cast<float>(style.brush_radius * options.pen_brushes[b]);
+        const uint64_t bend = mix_seed(options.pen_warp_seed, static_cast<uint64_t>(first_pen + i),
+                                       static_cast<uint64_t>(b));
         const DigitPixels drawn =
-            options.pen_warp > 0
-                ? render_pen_digit(warp_pen_digit(digits[i], options.pen_warp,
-                                                  mix_seed(options.pen_warp_seed,
-                                                           static_cast<uint64_t>(first_pen + i),
-                                                           static_cast<uint64_t>(b))),
-                                   style)
-                : render_pen_digit(digits[i], style);
+            render_pen_digit(warp_pen_digit(digits[i], options.pen_warp, bend), style);
         std::copy(drawn.begin(), drawn.end(), pixels + (i * brushes + b) * kPixels);
         labels[i * brushes + b] = digits[i].label;
       }

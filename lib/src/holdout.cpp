@@ -44,7 +44,7 @@ Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
                    " vs " + describe(*first) +
                    (members[i].data != members[0].data ? "; trained on other data" : "") +
                    "): train ensemble members on the same data with the same --split-seed" +
-                   (other->data.pen_warp > 0 || first->data.pen_warp > 0
+                   (other->data.pen_warp_seed != first->data.pen_warp_seed
                         ? std::string("; members whose pen strokes were bent by their own "
                                       "--seed drew their held-out digits differently, so score "
                                       "such an ensemble with --holdout-seed on the CSV files")

@@ -10,18 +10,34 @@
 
 namespace digits {
 
-std::vector<std::vector<CanvasPoint>> pen_strokes(const PenDigit& digit, const PenStyle& style) {
+namespace {
+
+// The bounding box of a digit's points, in its own coordinates.
+struct Box {
   double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
+  double extent() const { return std::max(x1 - x0, y1 - y0); }  // the longer side
+  double cx() const { return (x0 + x1) / 2; }
+  double cy() const { return (y0 + y1) / 2; }
+};
+
+Box bounds(const PenDigit& digit) {
+  Box b;
   for (const auto& stroke : digit.strokes) {
     for (const PenPoint& p : stroke) {
-      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
-      y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+      b.x0 = std::min(b.x0, p.x), b.x1 = std::max(b.x1, p.x);
+      b.y0 = std::min(b.y0, p.y), b.y1 = std::max(b.y1, p.y);
     }
   }
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::vector<CanvasPoint>> pen_strokes(const PenDigit& digit, const PenStyle& style) {
+  const Box box = bounds(digit);
   const auto side = static_cast<double>(style.canvas_side);
-  const double extent = std::max(x1 - x0, y1 - y0);
+  const double extent = box.extent(), cx = box.cx(), cy = box.cy();
   const double scale = extent > 0 ? style.fill * side / extent : 1.0;
-  const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
   const double last = side - 1;
   std::vector<std::vector<CanvasPoint>> out;
   for (const auto& stroke : digit.strokes) {
@@ -58,16 +74,9 @@ DigitPixels render_pen_digit(const PenDigit& digit, const PenStyle& style) {
 PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed) {
   constexpr double kPi = 3.14159265358979323846;
   if (strength <= 0) return digit;
-  double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
-  for (const auto& stroke : digit.strokes) {
-    for (const PenPoint& p : stroke) {
-      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
-      y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-    }
-  }
-  const double extent = std::max(x1 - x0, y1 - y0);
+  const Box box = bounds(digit);
+  const double extent = box.extent(), cx = box.cx(), cy = box.cy();
   if (!(extent > 0)) return digit;
-  const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
   // Distributions by hand over mt19937_64, which the standard fully specifies (its
   // distributions it does not).
   std::mt19937_64 rng(seed);
