@@ -32,7 +32,7 @@ esac
 # Build and run: compiler, CMake, LibTorch (CPU), the CSV parser, SDL2 for the drawing app,
 # GoogleTest, CLI11, Google Benchmark, zlib for .csv.gz, libpng for images; oneDNN's headers
 # (LibTorch already runs on its library) so that single images skip LibTorch's per-operator work
-# (2.7x faster); ONNX and protobuf (LibTorch already runs on their libraries) for digit-export;
+# (docs/results/benchmarks-2026.md has the gain); ONNX and protobuf (LibTorch already runs on their libraries) for digit-export;
 # gnuplot for the training curves and confusion matrices; protobuf's compiler for TensorBoard's
 # event files.
 packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev libpng-dev
@@ -101,7 +101,7 @@ training_data() {
 }
 
 # --- npm packages the tests run: ONNX Runtime for Node (the ONNX parity test,
-# tests/onnx_export_test.cpp) and tfrecord, an independent reader of TensorBoard's files
+# tests/export/onnx_export_test.cpp) and tfrecord, an independent reader of TensorBoard's files
 # (tools/tfevents-read.js) -------------------------------------------------------------------
 # Installed in the build tree, where the tests look (CMake's DIGITS_NODE_MODULES), in one npm
 # command (a second one would prune the first one's packages). --ignore-scripts: onnxruntime-node's

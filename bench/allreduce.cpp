@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "digits/distributed.h"
+#include "digits/train/distributed.h"
+#include "digits/train/options.h"
 
 namespace {
 

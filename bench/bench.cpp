@@ -17,20 +17,21 @@
 #include <string>
 #include <vector>
 
-#include "digits/dataset.h"
-#include "digits/model.h"
-#include "digits/predictor.h"
-#include "digits/runtime.h"
-#include "digits/trainer.h"
+#include "digits/core/runtime.h"
+#include "digits/data/dataset.h"
+#include "digits/data/kaggle_csv.h"
+#include "digits/evaluate/predictor.h"
+#include "digits/nn/model.h"
+#include "digits/train/trainer.h"
 #if __has_include("digits/preprocess.h")
-#include "digits/preprocess.h"
+#include "digits/ink/preprocess.h"
 #define DIGITS_HAVE_PREPROCESS 1
 #endif
 
 namespace {
 
 using digits::kImageSide;
-constexpr int64_t kSampleRows = 3000;  // tests/data/mnist-3000.csv.gz
+constexpr int64_t kSampleRows = 3000;  // tests/fixtures/mnist-3000.csv.gz
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {

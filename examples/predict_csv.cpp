@@ -3,10 +3,10 @@
 // examples/CMakeLists.txt builds it with find_package(digits).
 //
 //   predict-csv FILE.csv [CHECKPOINT.pt]     (default: the model installed with digits)
-#include <digits/checkpoint.h>
-#include <digits/dataset.h>
-#include <digits/predictor.h>
-#include <digits/runtime.h>
+#include <digits/checkpoint/checkpoint.h>
+#include <digits/core/runtime.h>
+#include <digits/data/kaggle_csv.h>
+#include <digits/evaluate/predictor.h>
 #include <torch/torch.h>
 
 #include <cstdio>

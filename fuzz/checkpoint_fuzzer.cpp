@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "digits/checkpoint.h"
+#include "digits/checkpoint/checkpoint.h"
 #include "mem_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

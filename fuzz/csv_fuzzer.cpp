@@ -14,7 +14,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "digits/dataset.h"
+#include "digits/data/dataset.h"
+#include "digits/data/kaggle_csv.h"
 #include "mem_file.h"
 
 namespace {
@@ -52,15 +53,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool limit_one = (data[0] & 8) != 0;
   const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (mode) {
-    case 1: file.assign(train_header + rest); break;
-    case 2: file.assign(test_header + rest); break;
-    case 3: file.assign(gzip(train_header + rest)); break;
+    case 1:
+      file.assign(train_header + rest);
+      break;
+    case 2:
+      file.assign(test_header + rest);
+      break;
+    case 3:
+      file.assign(gzip(train_header + rest));
+      break;
     case 4: {
       const std::string z = gzip(train_header + rest);
       file.assign(z.substr(0, z.size() / 2));
       break;
     }
-    default: file.assign(rest); break;
+    default:
+      file.assign(rest);
+      break;
   }
 
   digits::CsvOptions options;
@@ -82,8 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!shape_ok || !limit_ok || !labels_ok) {
     std::fprintf(stderr, "loaded a malformed dataset: shape %s, %lld rows, labels ok %d\n",
-                 c10::str(d.images.sizes()).c_str(), static_cast<long long>(d.size()),
-                 labels_ok);
+                 c10::str(d.images.sizes()).c_str(), static_cast<long long>(d.size()), labels_ok);
     std::abort();
   }
   return 0;

@@ -10,8 +10,8 @@
 #include <iostream>
 #include <string>
 
-#include "digits/checkpoint.h"
-#include "digits/model.h"
+#include "digits/checkpoint/checkpoint.h"
+#include "digits/nn/model.h"
 
 namespace {
 

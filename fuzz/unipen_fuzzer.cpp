@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "digits/pen.h"
-#include "digits/unipen.h"
+#include "digits/ink/pen.h"
+#include "digits/ink/unipen.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

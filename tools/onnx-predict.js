@@ -2,7 +2,7 @@
 // Runs a model digit-export wrote with ONNX Runtime (npm package onnxruntime-node) over a Kaggle
 // CSV and writes each image's class probabilities in digit-predict --probabilities's format:
 // header `ImageId,Label,p0,...,p9`, then per row its number from 1, the most likely digit and the
-// ten probabilities with 6 decimals. The parity test (tests/onnx_export_test.cpp) compares the two
+// ten probabilities with 6 decimals. The parity test (tests/export/onnx_export_test.cpp) compares the two
 // files; docs/export.md explains the model's input.
 //
 //   node tools/onnx-predict.js --model digits.onnx --csv test.csv --probabilities p.csv

@@ -3,7 +3,7 @@
 // masked CRC-32C by npm's tfrecord (RecordReader, fast-crc32c), the Event protocol buffers by
 // protobufjs with TensorFlow's own field numbers (tensorflow/core/util/event.proto and
 // tensorflow/core/framework/summary.proto). Prints one line per scalar: step,tag,value.
-// The tests compare that with what digits wrote (tests/tensorboard_test.cpp).
+// The tests compare that with what digits wrote (tests/report/tensorboard_test.cpp).
 //
 //   node tools/tfevents-read.js events.out.tfevents.*      (NODE_PATH: where tfrecord is)
 'use strict';

@@ -16,6 +16,8 @@
 #include <optional>
 #include <string>
 
+#include "digits/core/error.h"
+
 namespace digits::cli {
 
 // Exit codes shared by all programs (documented in docs/reliability.md).
@@ -51,17 +53,43 @@ inline int fail(const std::string& program, const std::string& message, int code
   return code;
 }
 
+// Prints "program: message" and returns the exit code of the Error's kind (digits::exit_code).
+inline int fail(const std::string& program, const digits::Error& error) {
+  return fail(program, error.message, digits::exit_code(error.kind));
+}
+
+// What a long-running program is doing, for the one line an exception ends it with ("out of
+// memory while training"), and what the user can do about running out of memory.
+struct Doing {
+  const char* now = "starting";
+  const char* memory_hint = "";  // e.g. " (try a smaller --batch-size or --limit)"
+  const char* after = "";        // e.g. "; saved checkpoints are intact"
+};
+
 // A program's main: `run(argc, argv)`, with what LibTorch may still throw (out of memory, a
 // device failure) ending the program with one line and kExitFailure instead of an abort. The
-// library itself reports bad input as values.
+// library itself reports bad input as values. With `doing`, the line says what was being done.
 template <class Run>
-int run_main(const char* program, Run run, int argc, char** argv) {
+int run_main(const char* program, Run run, int argc, char** argv, const Doing* doing = nullptr) {
+  auto failed = [&](bool memory, const std::string& what) {
+    if (doing == nullptr) return fail(program, what, kExitFailure);
+    const std::string how = memory ? "out of memory while " : "failed while ";
+    return fail(program,
+                how + doing->now + (what.empty() ? doing->memory_hint : ": " + what) + doing->after,
+                kExitFailure);
+  };
   try {
     return run(argc, argv);
+  } catch (const std::bad_alloc& e) {
+    return doing ? failed(true, "") : fail(program, e.what(), kExitFailure);
   } catch (const c10::Error& e) {
-    return fail(program, e.what_without_backtrace(), kExitFailure);
+    const std::string what = e.what_without_backtrace();
+    // LibTorch's CPU allocator throws a plain c10::Error; its text is the only sign.
+    const bool memory =
+        what.find("alloc") != std::string::npos || what.find("out of memory") != std::string::npos;
+    return failed(memory, what.substr(0, what.find('\n')));
   } catch (const std::exception& e) {
-    return fail(program, e.what(), kExitFailure);
+    return failed(false, e.what());
   }
 }
 

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "digits/options.h"
+#include "digits/train/options.h"
+#include "digits/train/recipes.h"
 
 namespace digits::cli {
 

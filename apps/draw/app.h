@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "digits/canvas.h"
-#include "digits/keys.h"
-#include "digits/recognizer.h"
+#include "digits/draw/keys.h"
+#include "digits/draw/recognizer.h"
+#include "digits/ink/canvas.h"
 #include "options.h"
 
 namespace digits::draw {

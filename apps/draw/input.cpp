@@ -82,7 +82,7 @@ std::optional<SDL_Event> to_sdl_event(const ReplayEvent& e, const Layout& layout
 
 std::optional<int> Input::load_replay(const std::string& path) {
   auto events = digits::load_replay(path);
-  if (!events) return cli::fail(kProgram, events.error().message);
+  if (!events) return cli::fail(kProgram, events.error());
   for (const auto& e : *events) {
     if (e.kind == ReplayEvent::Kind::kKey &&
         SDL_GetKeyFromName(e.key.key.c_str()) == SDLK_UNKNOWN) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "app.h"
-#include "digits/keys.h"
-#include "digits/replay.h"
+#include "digits/draw/keys.h"
+#include "digits/draw/replay.h"
 #include "platform.h"
 #include "view.h"
 

@@ -9,7 +9,7 @@
 
 #include "app.h"
 #include "cli.h"
-#include "digits/runtime.h"
+#include "digits/core/runtime.h"
 #include "input.h"
 #include "options.h"
 #include "platform.h"

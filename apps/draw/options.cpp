@@ -37,7 +37,7 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
       ->check(CLI::Range(0.0, 4.0))
       ->capture_default_str();
   app.add_option("--threads", o.threads,
-                 "LibTorch threads for prediction (one image: 1 is fastest here)")
+                 "LibTorch threads for prediction (one image is too small to share)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_flag("--timings", o.timings,

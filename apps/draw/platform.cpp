@@ -13,7 +13,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "digits/png.h"
+#include "digits/io/png.h"
 #include "options.h"
 
 namespace digits::draw {

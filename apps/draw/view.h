@@ -9,7 +9,7 @@
 #include <string>
 
 #include "app.h"
-#include "digits/canvas.h"
+#include "digits/ink/canvas.h"
 #include "platform.h"
 #include "theme.h"
 

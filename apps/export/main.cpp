@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "cli.h"
-#include "digits/checkpoint.h"
-#include "digits/onnx_export.h"
-#include "digits/output_file.h"
+#include "digits/checkpoint/checkpoint.h"
+#include "digits/core/text.h"
+#include "digits/export/onnx_export.h"
+#include "digits/io/output_file.h"
 
 namespace {
 
@@ -29,12 +30,6 @@ std::string join_ops(const digits::OnnxModelInfo& info) {
 void print_value(const char* role, const digits::OnnxValue& v) {
   std::printf("%-6s  %-13s  %s %s\n", role, v.name.c_str(), v.type.c_str(),
               digits::format_dims(v.dims).c_str());
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-  std::string s;
-  for (const auto& item : items) s += (s.empty() ? "" : separator) + item;
-  return s;
 }
 
 int run(int argc, char** argv) {
@@ -102,14 +97,14 @@ int run(int argc, char** argv) {
       return fail(kProgram, std::string(option) + " " + path + ": the file is binary; name a file");
     }
     if (auto st = digits::check_output(path, option, checkpoint_paths); !st) {
-      return fail(kProgram, st.error().message);
+      return fail(kProgram, st.error());
     }
   }
   if (!onnx_path.empty() && onnx_path == ensemble_path) {
     return fail(kProgram, "--onnx " + onnx_path + ": is also --ensemble");
   }
   auto loaded = digits::load_member_files(checkpoint_paths);
-  if (!loaded) return fail(kProgram, loaded.error().message);
+  if (!loaded) return fail(kProgram, loaded.error());
   const auto& members = loaded->members;
   for (size_t i = 0; i < members.size(); ++i) {
     const auto& c = members[i];
@@ -121,7 +116,7 @@ int run(int argc, char** argv) {
 
   if (!ensemble_path.empty()) {
     if (auto st = digits::save_ensemble(ensemble_path, members); !st) {
-      return fail(kProgram, st.error().message, digits::cli::kExitFailure);
+      return fail(kProgram, st.error());
     }
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(ensemble_path, ec);
@@ -135,9 +130,9 @@ int run(int argc, char** argv) {
   if (!onnx_path.empty()) {
     digits::OnnxOptions options;
     options.opset = opset;
-    options.source_checkpoint = join(checkpoint_paths, " ");
+    options.source_checkpoint = digits::join(checkpoint_paths, " ");
     auto info = digits::export_onnx(members, onnx_path, options);
-    if (!info) return fail(kProgram, info.error().message, digits::cli::kExitFailure);
+    if (!info) return fail(kProgram, info.error());
     std::printf("wrote %s: %lld bytes, ONNX IR %lld, opset %lld, producer %s, %zu network%s%s\n",
                 onnx_path.c_str(), static_cast<long long>(info->bytes),
                 static_cast<long long>(info->ir_version), static_cast<long long>(info->opset),

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cli.h"
-#include "digits/distributed.h"
+#include "digits/train/distributed.h"
 
 namespace {
 

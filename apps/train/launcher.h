@@ -3,7 +3,7 @@
 // a signal is passed on to every worker, and when one fails the others are stopped.
 #pragma once
 
-#include "digits/options.h"
+#include "digits/train/options.h"
 
 // Set in each worker's environment: the launcher's command, for the "resume with" line.
 inline constexpr const char* kLaunchCommandVariable = "DIGITS_LAUNCH_COMMAND";

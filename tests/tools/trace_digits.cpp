@@ -18,7 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "digits/dataset.h"
+#include "digits/data/dataset.h"
+#include "digits/data/kaggle_csv.h"
 
 namespace {
 

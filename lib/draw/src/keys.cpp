@@ -1,4 +1,4 @@
-#include "digits/keys.h"
+#include "digits/draw/keys.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "digits/recognizer.h"
+#include "digits/draw/recognizer.h"
 
 #include <sys/stat.h>
 #include <torch/torch.h>
@@ -7,7 +7,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "digits/dataset.h"
+#include "digits/data/dataset.h"
+#include "digits/data/kaggle_csv.h"
 
 namespace digits {
 

@@ -1,4 +1,4 @@
-#include "digits/replay.h"
+#include "digits/draw/replay.h"
 
 #include <cerrno>
 #include <cmath>

@@ -1,0 +1,20 @@
+// digit-predict's options: what it reads, what it writes, how it predicts.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct PredictOptions {
+  std::vector<std::string> checkpoints, csvs, excludes;
+  std::string out, probabilities_out, misread_png, confusion_png;
+  bool tta = false, holdout = false, quiet = false;
+  int64_t batch_size = 1000, limit = -1, holdout_seed = -1;
+  double val_fraction = 0.1;
+  int threads = 0;
+  std::string device_name = "cpu";
+};
+
+// `app` with digit-predict's description and options, which fill `o` when it parses.
+void add_predict_options(CLI::App& app, PredictOptions& o);

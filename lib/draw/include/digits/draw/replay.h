@@ -1,0 +1,41 @@
+// Replay scripts: the drawing app's input events as text, so that it can be driven and tested
+// without a screen (digit-draw --replay FILE).
+//
+// One event per line; blank lines and lines starting with '#' are ignored:
+//   down X Y     left button pressed at (X, Y): starts a stroke
+//   move X Y     the pointer moved to (X, Y): extends the stroke while a button is held
+//   up           left button released
+//   rdown X Y    right button pressed at (X, Y): starts erasing
+//   rup          right button released
+//   key NAME     a key press, named as SDL names keys, with modifiers: c, g, [, f1, ctrl+z, ctrl+7
+//   wait MS      pause MS milliseconds (0..600000)
+//   print        print the current prediction line (as --print-prediction does at the end)
+//   drop PATH    a file dropped on the window (a checkpoint to load); PATH is the rest of the line
+// X and Y are fractions 0..1 of the canvas width and height (0 0 top left).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "digits/core/error.h"
+#include "digits/draw/keys.h"
+
+namespace digits {
+
+struct ReplayEvent {
+  enum class Kind { kDown, kMove, kUp, kRightDown, kRightUp, kKey, kWait, kPrint, kDrop };
+  Kind kind = Kind::kMove;
+  float x = 0.f, y = 0.f;  // down, move, rdown
+  KeyChord key;            // key
+  int wait_ms = 0;         // wait
+  std::string path;        // drop
+  int line = 0;            // 1-based line in the script
+};
+
+// Parses a script; `name` (the file) starts every error message: "name:LINE: what was wrong".
+Result<std::vector<ReplayEvent>> parse_replay(const std::string& text, const std::string& name);
+
+// Reads and parses a script file.
+Result<std::vector<ReplayEvent>> load_replay(const std::string& path);
+
+}  // namespace digits

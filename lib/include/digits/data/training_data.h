@@ -1,0 +1,57 @@
+// Labelled digits from any of the project's data files, and the train/validation split of them:
+// what digit-train trains on and digit-predict scores. Kaggle CSVs (dataset.h) give their rows;
+// UNIPEN files of pen strokes (unipen.h) give each digit drawn as the drawing app draws a user's
+// strokes (pen.h), once per brush. A file's kind is told by its content, not its name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "digits/core/error.h"
+#include "digits/data/dataset.h"
+#include "digits/data/kaggle_csv.h"
+#include "digits/ink/pen.h"
+#include "digits/train/options.h"
+
+namespace digits {
+
+struct DataOptions {
+  DataOptions() = default;
+  explicit DataOptions(int64_t first) : limit(first) {}
+
+  int64_t limit = -1;  // the first N digits of the files in order (CSV rows and pen digits); -1 all
+  // Each pen digit is drawn once per brush: radii relative to the app's default brush (1).
+  std::vector<double> pen_brushes = {1.0};
+  PenStyle pen;  // the canvas and fill of the drawing
+  // Every drawing of a pen digit is made from strokes bent by warp_pen_digit at this strength
+  // (0: as written), seeded by `pen_warp_seed`, the digit's place and the brush.
+  double pen_warp = 0;
+  uint64_t pen_warp_seed = 0;
+
+  bool operator==(const DataOptions& o) const {
+    return limit == o.limit && pen_brushes == o.pen_brushes && pen == o.pen &&
+           pen_warp == o.pen_warp && pen_warp_seed == o.pen_warp_seed;
+  }
+};
+
+// The data options of a training run: its --limit, --pen-brushes and --pen-warp (seeded by
+// --seed).
+DataOptions data_options(const TrainConfig& config);
+
+// The files in order, joined: CSV rows as they are, then pen digits' drawings in file order
+// (each digit once per brush, the brushes in the order given). With more than one file or any
+// UNIPEN file, `origin` says where each row came from. All files must be labelled, or all be
+// test-format CSVs. Errors name the file (and line).
+Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options = {});
+
+// Whether `path` holds UNIPEN text (looks_like_unipen on its first bytes).
+bool is_unipen_file(const std::string& path);
+
+// The train/validation split of `data`, seeded and stratified by class: CSV rows exactly as
+// stratified_split splits them alone (adding pen files to a run leaves its CSV hold-out as it
+// was), and pen digits split as whole digits, so that no digit drawn with one brush is trained
+// on while its other drawings are held out.
+Split split_rows(const Dataset& data, double val_fraction, uint64_t seed);
+
+}  // namespace digits

@@ -1,0 +1,164 @@
+#include "digits/data/training_data.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "digits/core/random.h"
+#include "digits/ink/unipen.h"
+
+namespace digits {
+
+DataOptions data_options(const TrainConfig& config) {
+  DataOptions d;
+  d.limit = config.limit;
+  d.pen_brushes = config.pen_brushes;
+  d.pen_warp = config.pen_warp;
+  // Only bent strokes depend on the seed: runs of other seeds otherwise load the same data.
+  d.pen_warp_seed = config.pen_warp > 0 ? config.seed : 0;
+  return d;
+}
+
+bool is_unipen_file(const std::string& path) { return looks_like_unipen(file_head(path)); }
+
+namespace {
+
+// Draws `digits` once per brush: rows digit-major (a digit's drawings side by side).
+Dataset draw_pen_digits(const std::vector<PenDigit>& digits, const DataOptions& options,
+                        int64_t file, int64_t first_pen) {
+  const auto brushes = static_cast<int64_t>(options.pen_brushes.size());
+  const auto n = static_cast<int64_t>(digits.size());
+  Dataset d;
+  d.images = torch::empty({n * brushes, kImageSide, kImageSide}, torch::kUInt8);
+  d.labels = torch::empty({n * brushes}, torch::kInt64);
+  auto* pixels = d.images.data_ptr<uint8_t>();
+  auto* labels = d.labels.data_ptr<int64_t>();
+  at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      for (int64_t b = 0; b < brushes; ++b) {
+        PenStyle style = options.pen;
+        style.brush_radius = static_cast<float>(style.brush_radius * options.pen_brushes[b]);
+        const uint64_t bend = mix_seed(options.pen_warp_seed, static_cast<uint64_t>(first_pen + i),
+                                       static_cast<uint64_t>(b));
+        const DigitPixels drawn =
+            render_pen_digit(warp_pen_digit(digits[i], options.pen_warp, bend), style);
+        std::copy(drawn.begin(), drawn.end(), pixels + (i * brushes + b) * kPixels);
+        labels[i * brushes + b] = digits[i].label;
+      }
+    }
+  });
+  std::vector<int64_t> writer, sample, pen;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t b = 0; b < brushes; ++b) {
+      writer.push_back(digits[i].writer);
+      sample.push_back(digits[i].sample);
+      pen.push_back(first_pen + i);
+    }
+  }
+  d.origin = {torch::full({n * brushes}, file, torch::kInt64), torch::tensor(writer),
+              torch::tensor(sample), torch::tensor(pen)};
+  return d;
+}
+
+RowOrigin csv_origin(int64_t rows, int64_t file) {
+  auto none = torch::full({rows}, -1, torch::kInt64);
+  return {torch::full({rows}, file, torch::kInt64), none, none.clone(), none.clone()};
+}
+
+}  // namespace
+
+Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options) {
+  if (paths.empty()) return Error{"no data file given"};
+  if (options.pen_brushes.empty()) return Error{"no pen brush given"};
+  std::vector<Dataset> parts;
+  int64_t digits_read = 0, pen_digits = 0;
+  bool any_pen = false;
+  for (size_t f = 0; f < paths.size(); ++f) {
+    const std::string& path = paths[f];
+    if (options.limit >= 0 && digits_read >= options.limit) break;
+    const int64_t room = options.limit < 0 ? -1 : options.limit - digits_read;
+    Dataset part;
+    if (is_unipen_file(path)) {
+      auto digits = load_unipen(path);
+      if (!digits) return digits.error();
+      if (room >= 0 && static_cast<int64_t>(digits->size()) > room) digits->resize(room);
+      part = draw_pen_digits(*digits, options, static_cast<int64_t>(f), pen_digits);
+      digits_read += static_cast<int64_t>(digits->size());
+      pen_digits += static_cast<int64_t>(digits->size());
+      any_pen = true;
+    } else {
+      auto csv = load_kaggle_csv(path, CsvOptions{room});
+      if (!csv) return csv.error();
+      part = std::move(csv.value());
+      digits_read += part.size();
+      part.origin = csv_origin(part.size(), static_cast<int64_t>(f));
+    }
+    if (!parts.empty() && part.has_labels() != parts.front().has_labels()) {
+      return Error{path + ": is " + (part.has_labels() ? "labelled" : "in Kaggle test format") +
+                   " but " + paths.front() + " is not; all data files must be alike"};
+    }
+    parts.push_back(std::move(part));
+  }
+  if (parts.size() == 1 && !any_pen) {
+    parts[0].origin = {};
+    return std::move(parts[0]);
+  }
+  auto cat = [&](auto member) {
+    std::vector<torch::Tensor> t;
+    for (const auto& p : parts) t.push_back(member(p));
+    return torch::cat(t);
+  };
+  Dataset joined;
+  joined.images = cat([](const Dataset& p) { return p.images; });
+  if (parts.front().has_labels()) joined.labels = cat([](const Dataset& p) { return p.labels; });
+  joined.origin = {cat([](const Dataset& p) { return p.origin.file; }),
+                   cat([](const Dataset& p) { return p.origin.writer; }),
+                   cat([](const Dataset& p) { return p.origin.sample; }),
+                   cat([](const Dataset& p) { return p.origin.pen; })};
+  return joined;
+}
+
+Split split_rows(const Dataset& data, double val_fraction, uint64_t seed) {
+  if (!data.origin.defined() || data.size() == 0 || data.origin.pen.max().item<int64_t>() < 0) {
+    return stratified_split(data.labels, val_fraction, seed);
+  }
+  const auto pen = data.origin.pen.contiguous();
+  const auto labels = data.labels.to(torch::kCPU).contiguous();
+  const int64_t* p = pen.data_ptr<int64_t>();
+  const int64_t* y = labels.data_ptr<int64_t>();
+  const int64_t n = data.size();
+  // CSV rows: their own split, as if they were loaded alone.
+  std::vector<int64_t> csv_rows, digit_label;
+  for (int64_t i = 0; i < n; ++i) {
+    if (p[i] < 0) {
+      csv_rows.push_back(i);
+    } else if (p[i] >= static_cast<int64_t>(digit_label.size())) {
+      digit_label.resize(p[i] + 1, 0);
+      digit_label[p[i]] = y[i];
+    }
+  }
+  std::vector<int64_t> train, val;
+  if (!csv_rows.empty()) {
+    const auto rows = torch::tensor(csv_rows);
+    const auto s = stratified_split(labels.index_select(0, rows), val_fraction, seed);
+    for (const auto& [part, out] : {std::pair{s.train, &train}, std::pair{s.val, &val}}) {
+      const auto picked = rows.index_select(0, part);
+      const int64_t* r = picked.data_ptr<int64_t>();
+      out->insert(out->end(), r, r + picked.numel());
+    }
+  }
+  // Pen digits: split whole, then each row follows its digit.
+  const auto s =
+      stratified_split(torch::tensor(digit_label), val_fraction, mix_seed(seed, 0x9e4ULL));
+  std::vector<char> held(digit_label.size(), 0);
+  const auto v = s.val.contiguous();
+  for (int64_t k = 0; k < v.numel(); ++k) held[v.data_ptr<int64_t>()[k]] = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (p[i] >= 0) (held[p[i]] ? val : train).push_back(i);
+  }
+  std::sort(train.begin(), train.end());
+  std::sort(val.begin(), val.end());
+  return {torch::tensor(train, torch::kInt64), torch::tensor(val, torch::kInt64)};
+}
+
+}  // namespace digits

@@ -1,0 +1,25 @@
+// Internal: running another program (gnuplot) to completion, its input given and its output
+// kept, without a shell.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "digits/core/error.h"
+
+namespace digits::detail {
+
+struct ProgramRun {
+  int exit_code = -1;      // -1 when a signal ended it
+  int signal = 0;          // that signal, else 0
+  bool timed_out = false;  // killed when its time was up
+  std::string out, err;
+};
+
+// Runs argv[0] (looked up on PATH) with `input` on its standard input, killing it after
+// `timeout_ms`. An Error only when it cannot be started: "PROGRAM: not found" when there is no
+// such program on PATH.
+Result<ProgramRun> run_program(const std::vector<std::string>& argv, const std::string& input,
+                               int timeout_ms);
+
+}  // namespace digits::detail

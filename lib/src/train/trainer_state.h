@@ -1,0 +1,94 @@
+// Internal: a training run's state, shared by its set-up (run_setup.cpp: start, resume) and its
+// loop (trainer.cpp).
+#pragma once
+
+#include <torch/optim/optimizer.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "digits/checkpoint/checkpoint.h"
+#include "digits/core/random.h"
+#include "digits/data/dataset.h"
+#include "digits/train/augment.h"
+#include "digits/train/trainer.h"
+#include "train/data_parallel.h"
+#include "train/metrics_log.h"
+#include "train/run_folder.h"
+
+namespace digits {
+
+struct Trainer::State {
+  TrainConfig config;
+  torch::Device device{torch::kCPU};
+  Dataset train, val;  // on `device`
+  Normalization norm;
+  DataIdentity data;
+  RunProgress progress;
+  DigitNet net;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::optional<detail::RunLock> lock;
+  std::string set_aside;                 // where an earlier run's files went
+  std::unique_ptr<detail::Ranks> ranks;  // one process, or this rank of a distributed run
+
+  int64_t rank() const { return ranks->rank(); }
+  int64_t world_size() const { return ranks->size(); }
+  // Rank 0 writes the run's files; the other ranks only train.
+  bool writes_files() const { return rank() == 0; }
+
+  std::string path(const std::string& name) const {
+    return (std::filesystem::path(config.checkpoint_dir) / name).string();
+  }
+  detail::MetricsLog metrics() const { return detail::MetricsLog(path("metrics.csv")); }
+
+  torch::Tensor prepare(const torch::Tensor& images_u8, bool train_mode) const {
+    auto x = Normalization::to_unit(images_u8.unsqueeze(1));
+    if (train_mode && config.augment.enabled) x = augment(x, config.augment);
+    return norm.apply_(x);
+  }
+
+  Status save(const char* name) const {
+    if (!writes_files()) return {};
+    Checkpoint c;
+    c.model = config.model;
+    c.normalization = norm;
+    c.progress = progress;
+    c.data = data;
+    c.train_options = encode_options(config);
+    c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+    c.net = net;
+    return save_checkpoint(path(name), c, optimizer.get());
+  }
+
+  // Validates options and data, splits, and moves both parts to the device.
+  Status init(const TrainConfig& options, const Dataset& d);
+
+  // A new run's folder: empty of other runs' files, or those set aside when asked (kSetAside;
+  // any other use refuses them).
+  Status claim_folder(FolderUse use);
+
+  // The best validation accuracy DIR/best.pt records, when it is of this run (its options and
+  // data): an exact resume from an older last.pt must not replace it with a worse one.
+  double best_on_disk() const;
+
+  // One optimizer step on the global batch `batch` (rows of `train`) at rate `lr`: this rank's
+  // share forward and backward, the gradients combined over the ranks, the step. Returns the
+  // global batch's loss and whether a rank was asked to `stop`.
+  Result<detail::StepTotals> step(const torch::Tensor& batch, double lr, bool stop);
+
+  // Loss and accuracy on the validation rows (nan without any), each rank measuring its share.
+  Result<Evaluation> validate(Trainer& trainer);
+
+  // Seed of batch b's augmentation and dropout: rank 0's is the single-process one, and every
+  // other rank draws its own numbers for its own images.
+  uint64_t batch_seed(int64_t epoch, int64_t b) const {
+    const uint64_t seed = mix_seed(config.seed, epoch, b);
+    return rank() == 0 ? seed : mix_seed(seed, static_cast<uint64_t>(rank()));
+  }
+};
+
+}  // namespace digits

@@ -1,0 +1,119 @@
+// Tests of digits/data/training_data.h: load_data joins several files in order (CSV files of one
+// format, UNIPEN pen files drawn with several brushes and bent by --pen-warp), records where each
+// row came from, and keeps a pen digit's drawings on one side of the split.
+#include "digits/data/training_data.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+
+#include "pen_digits.h"
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+using testing::kaggle_header;
+using testing::kaggle_row;
+using testing::ramp_row;
+using testing::synthetic_unipen;
+using testing::TempDir;
+using testing::write_file;
+
+TEST(KaggleCsv, SeveralFilesJoinInOrderAndMustShareAFormat) {
+  TempDir dir;
+  write_file(dir.file("a.csv"), kaggle_header(true) + "\n" + ramp_row(1, 0) + "\n");
+  write_file(dir.file("b.csv"), kaggle_header(true) + "\n" + ramp_row(2, 0) + "\n");
+  write_file(dir.file("t.csv"), kaggle_header(false) + "\n" + kaggle_row(-1, 0) + "\n");
+  auto joined = load_data({dir.file("a.csv"), dir.file("b.csv")});
+  ASSERT_TRUE(joined) << joined.error().message;
+  ASSERT_EQ(joined->size(), 2);
+  EXPECT_EQ(joined->labels[1].item<int64_t>(), 2);
+  auto mixed = load_data({dir.file("a.csv"), dir.file("t.csv")});
+  ASSERT_FALSE(mixed);
+  EXPECT_NE(mixed.error().message.find("t.csv"), std::string::npos);
+}
+
+TEST(PenData, WarpedDrawingsAreTheSameForTheSameSeed) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(3, 2, 6));
+  DataOptions options;
+  options.pen_brushes = {0.75, 1.33};
+  auto plain = load_data({dir.file("pen.tra")}, options);
+  options.pen_warp = 0.04;
+  options.pen_warp_seed = 7;
+  auto warped = load_data({dir.file("pen.tra")}, options);
+  auto again = load_data({dir.file("pen.tra")}, options);
+  options.pen_warp_seed = 8;
+  auto other = load_data({dir.file("pen.tra")}, options);
+  ASSERT_TRUE(plain && warped && again && other);
+  ASSERT_EQ(warped->size(), 30 * 2);
+  EXPECT_TRUE(torch::equal(warped->images, again->images));
+  EXPECT_TRUE(torch::equal(warped->labels, plain->labels));
+  EXPECT_FALSE(torch::equal(warped->images, plain->images));
+  EXPECT_FALSE(torch::equal(warped->images, other->images));
+  // Each drawing of a digit is bent its own way, not only drawn with another brush: the two
+  // drawings of a digit differ from the plain pair by more than the width.
+  int64_t bent_apart = 0;
+  for (int64_t i = 0; i < 30; ++i) {
+    const auto diff = [&](const Dataset& d) {
+      return (d.images[2 * i].to(torch::kInt32) - d.images[2 * i + 1].to(torch::kInt32))
+          .abs()
+          .sum()
+          .item<int64_t>();
+    };
+    bent_apart += diff(*warped) > diff(*plain);
+  }
+  EXPECT_GT(bent_apart, 20);
+}
+
+TEST(PenData, JoinsCsvRowsAndPenDrawingsAndSplitsDigitsWhole) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(6, 3, 1));
+  DataOptions options;
+  options.pen_brushes = {0.75, 1, 1.33};
+  auto data = load_data({testing::mnist_sample_path(), dir.file("pen.tra")}, options);
+  ASSERT_TRUE(data) << data.error().message;
+  const int64_t csv_rows = testing::mnist_sample().size();
+  ASSERT_EQ(data->size(), csv_rows + 60 * 3);
+  ASSERT_TRUE(data->origin.defined());
+  EXPECT_EQ(data->origin.file[csv_rows - 1].item<int64_t>(), 0);
+  EXPECT_EQ(data->origin.file[csv_rows].item<int64_t>(), 1);
+  EXPECT_EQ(data->origin.pen[csv_rows + 5].item<int64_t>(), 1);  // digit-major, 3 brushes
+  EXPECT_EQ(data->origin.writer[0].item<int64_t>(), -1);
+  EXPECT_GE(data->origin.writer[csv_rows].item<int64_t>(), 1);
+
+  // The CSV rows are split as they are alone; a pen digit's drawings stay together.
+  const Split mixed = split_rows(*data, 0.2, 5);
+  auto alone = load_data({testing::mnist_sample_path()});
+  ASSERT_TRUE(alone);
+  EXPECT_FALSE(alone->origin.defined());
+  const Split csv = split_rows(*alone, 0.2, 5);
+  const auto mixed_csv_val = mixed.val.masked_select(mixed.val.lt(csv_rows));
+  EXPECT_TRUE(torch::equal(mixed_csv_val, csv.val));
+  const auto pen_val = mixed.val.masked_select(mixed.val.ge(csv_rows));
+  EXPECT_EQ(pen_val.numel(), 10 * 3);  // of each class round(20% of 6) = 1 digit, drawn 3 times
+  const auto held_digits = data->origin.pen.index_select(0, pen_val);
+  const auto trained_digits =
+      data->origin.pen.index_select(0, mixed.train.masked_select(mixed.train.ge(csv_rows)));
+  EXPECT_FALSE(torch::isin(held_digits, trained_digits).any().item<bool>());
+
+  // --limit counts digits over the files in order; a test-format file does not mix in.
+  options.limit = csv_rows + 10;
+  auto limited = load_data({testing::mnist_sample_path(), dir.file("pen.tra")}, options);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->size(), csv_rows + 30);
+  write_file(dir.file("test.csv"),
+             testing::kaggle_header(false) + "\n" + testing::kaggle_row(-1, 0) + "\n");
+  auto mixed_formats = load_data({dir.file("test.csv"), dir.file("pen.tra")});
+  ASSERT_FALSE(mixed_formats);
+  EXPECT_NE(mixed_formats.error().message.find("all data files must be alike"), std::string::npos);
+  write_file(dir.file("bad.tra"), ".SEGMENT DIGIT 0 ? \"3\"\n.PEN_DOWN\n1 x\n.PEN_UP\n");
+  auto bad = load_data({testing::mnist_sample_path(), dir.file("bad.tra")});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.rfind(dir.file("bad.tra") + ":3: ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace digits

@@ -1,0 +1,320 @@
+// Outputs and folders, on the real programs: nothing a user has is ever lost. An output never
+// replaces an input (the same file under any name) or anything that is not a regular file; a run
+// owns its checkpoint folder (a lock while it runs, another run's files refused or set aside,
+// never overwritten; a fine-tune never writes over its source; best.pt only improves); a save that
+// cannot be written (full disk, read-only folder, no folder) stops the run with an error and
+// leaves the previous checkpoint intact. (A diverged run: train/trainer_test.cpp,
+// Trainer.ADivergedRunStopsAndKeepsTheLastGoodCheckpoint.)
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "digits/checkpoint/checkpoint.h"
+#include "programs.h"
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Child;
+using testing::ChildOptions;
+using testing::command;
+using testing::expect_exit;
+using testing::kPredict;
+using testing::kTrain;
+using testing::Outcome;
+using testing::program_inputs;
+using testing::ProgramInputs;
+using testing::read_file;
+using testing::run;
+using testing::sample_csv;
+using testing::TempDir;
+using testing::tiny_run;
+using testing::tiny_run_on;
+using testing::TinyRun;
+using testing::write_file;
+
+// ---------------------------------------------------------------------------------------------
+// Outputs never destroy inputs
+
+struct OutputCase {
+  std::string name;
+  std::string option;  // --out or --probabilities
+  // Makes the output path in `dir` (a link to an input, a FIFO, ...).
+  std::function<std::string(const std::string& dir, const ProgramInputs& in)> make;
+};
+
+void PrintTo(const OutputCase& c, std::ostream* os) { *os << c.name; }
+
+class PredictOutput : public ::testing::TestWithParam<OutputCase> {};
+
+TEST_P(PredictOutput, ThatWouldDestroySomethingIsRefusedAndNothingChanges) {
+  ProgramInputs& in = program_inputs();
+  TempDir dir;
+  const std::string out = GetParam().make(dir.path(), in);
+  const std::string csv_before = read_file(in.csv), ckpt_before = read_file(in.checkpoint);
+  const Outcome o =
+      run(command(kPredict, "--threads 1 --quiet",
+                  {"--checkpoint", in.checkpoint, "--csv", in.csv, GetParam().option, out}),
+          dir.file("log"));
+  expect_exit(o, 2, {GetParam().option});
+  EXPECT_EQ(read_file(in.csv), csv_before);
+  EXPECT_EQ(read_file(in.checkpoint), ckpt_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Outputs, PredictOutput,
+    ::testing::Values(
+        OutputCase{"out_is_the_csv", "--out",
+                   [](const std::string&, const ProgramInputs& in) { return in.csv; }},
+        OutputCase{"probabilities_is_the_csv", "--probabilities",
+                   [](const std::string&, const ProgramInputs& in) { return in.csv; }},
+        OutputCase{"out_is_the_checkpoint", "--out",
+                   [](const std::string&, const ProgramInputs& in) { return in.checkpoint; }},
+        OutputCase{"out_is_a_symlink_to_the_csv", "--out",
+                   [](const std::string& d, const ProgramInputs& in) {
+                     fs::create_symlink(in.csv, d + "/link.csv");
+                     return d + "/link.csv";
+                   }},
+        OutputCase{"out_is_a_hard_link_to_the_csv", "--out",
+                   [](const std::string& d, const ProgramInputs& in) {
+                     fs::create_hard_link(in.csv, d + "/hard.csv");
+                     return d + "/hard.csv";
+                   }},
+        OutputCase{"out_is_a_fifo", "--out",
+                   [](const std::string& d, const ProgramInputs&) {
+                     ::mkfifo((d + "/fifo").c_str(), 0644);
+                     return d + "/fifo";
+                   }},
+        OutputCase{"out_is_a_folder", "--out",
+                   [](const std::string& d, const ProgramInputs&) { return d; }}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(PredictOutput, ASymlinkIsFollowedNotReplacedAndDashIsStdout) {
+  ProgramInputs& in = program_inputs();
+  TempDir dir;
+  const std::string target = dir.file("target.csv"), link = dir.file("link.csv");
+  write_file(target, "old\n");
+  fs::create_symlink(target, link);
+  const Outcome o = run(command(kPredict, "--threads 1 --quiet",
+                                {"--checkpoint", in.checkpoint, "--csv", in.csv, "--out", link}),
+                        dir.file("log"));
+  expect_exit(o, 0, {});
+  EXPECT_TRUE(fs::is_symlink(link)) << "the link was replaced by a file";
+  EXPECT_EQ(read_file(target).rfind("ImageId,Label\n", 0), 0u) << read_file(target);
+
+  const Outcome dash = run(command(kPredict, "--threads 1 --quiet",
+                                   {"--checkpoint", in.checkpoint, "--csv", in.csv, "--out", "-"}),
+                           dir.file("dash"));
+  expect_exit(dash, 0, {});
+  EXPECT_EQ(dash.out.rfind("ImageId,Label\n", 0), 0u) << dash.describe();
+  EXPECT_FALSE(fs::exists(dir.file("-")));
+
+  // /dev/null discards; it stays the device it is (the test may run as root).
+  const Outcome null =
+      run(command(kPredict, "--threads 1 --quiet",
+                  {"--checkpoint", in.checkpoint, "--csv", in.csv, "--out", "/dev/null"}),
+          dir.file("null"));
+  expect_exit(null, 0, {});
+  struct stat st {};
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+TEST(TrainOutput, ACheckpointFolderWhoseFilesAreTheDataIsRefused) {
+  TempDir dir;
+  fs::create_directories(dir.file("ck"));
+  const std::string data = dir.file("ck/metrics.csv");
+  std::string rows = testing::kaggle_header(true) + "\n";
+  for (int label = 0; label < 10; ++label) rows += testing::kaggle_row(label, 9 * label) + "\n";
+  write_file(data, rows);  // a labelled CSV that happens to be named like the run's log
+  const std::string before = read_file(data);
+  const Outcome o = run(command(kTrain, "--limit 50 --epochs 1 --width 4 --quiet",
+                                {"--data", data, "--checkpoint-dir", dir.file("ck")}),
+                        dir.file("log"));
+  expect_exit(o, 2, {"--checkpoint-dir", "metrics.csv"});
+  EXPECT_EQ(read_file(data), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A run owns its checkpoint folder
+
+TEST(RunFolder, ANewRunRefusesAnotherRunsFilesAndForceSetsThemAside) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  ASSERT_EQ(run(tiny_run(ck), dir.file("first")).code, 0);
+  const std::string last = read_file(ck + "/last.pt"), metrics = read_file(ck + "/metrics.csv");
+
+  const Outcome again = run(tiny_run(ck, "--lr 0.002"), dir.file("again"));
+  expect_exit(again, 2, {"holds another run's files", "--resume", "--force"});
+  EXPECT_EQ(read_file(ck + "/last.pt"), last);
+  EXPECT_EQ(read_file(ck + "/metrics.csv"), metrics);
+
+  const Outcome forced = run(tiny_run(ck, "--lr 0.002 --force"), dir.file("forced"));
+  expect_exit(forced, 0, {"moved the earlier run's files"});
+  std::string aside;
+  for (const auto& e : fs::directory_iterator(ck)) {
+    if (e.path().filename().string().rfind("previous-", 0) == 0) aside = e.path().string();
+  }
+  ASSERT_FALSE(aside.empty()) << forced.describe();
+  EXPECT_EQ(read_file(aside + "/last.pt"), last);
+  EXPECT_EQ(read_file(aside + "/metrics.csv"), metrics);
+  EXPECT_NE(read_file(ck + "/last.pt"), last);
+}
+
+TEST(RunFolder, ASecondRunWhileTheFirstRunsIsRefusedNamingTheHolder) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  Child first(command(kTrain, "--limit 600 --epochs 30 --width 8 --batch-size 8 --threads 1",
+                      {"--data", testing::mnist_sample_path(), "--checkpoint-dir", ck}),
+              dir.file("first"));
+  ASSERT_TRUE(first.wait_for_stderr(std::regex("epoch 1/30 +batch"))) << first.wait().describe();
+  const Outcome second = run(tiny_run(ck, "--force"), dir.file("second"));
+  expect_exit(second, 2, {"another training run is using this folder", "pid"});
+  first.signal(SIGINT);
+  const Outcome stopped = first.wait();
+  EXPECT_TRUE(stopped.exited && stopped.code == 130) << stopped.describe();
+  EXPECT_TRUE(load_checkpoint(ck + "/last.pt")) << "the first run's checkpoint was harmed";
+}
+
+TEST(RunFolder, TheLockOfADeadProcessIsTakenOver) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  fs::create_directories(ck);
+  write_file(ck + "/.lock", "digit-train pid 999999, since 2026-01-01 00:00:00\n");
+  expect_exit(run(tiny_run(ck), dir.file("log")), 0, {});
+}
+
+TEST(RunFolder, FineTuningWritesANewFolderAndNeverItsSource) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  ASSERT_EQ(run(tiny_run(ck), dir.file("first")).code, 0);
+  const std::string best = read_file(ck + "/best.pt");
+  const Outcome tuned = run(command(kTrain, "--epochs 1 --threads 1 --quiet --lr 0.001",
+                                    {"--resume", ck + "/best.pt", "--fine-tune", "--data",
+                                     testing::mnist_sample_path(), "--limit", "200"}),
+                            dir.file("tuned"));
+  expect_exit(tuned, 0, {"fine-tuned"});
+  EXPECT_EQ(read_file(ck + "/best.pt"), best);
+  EXPECT_TRUE(load_checkpoint(ck + "/fine-tuned/best.pt"));
+}
+
+TEST(RunFolder, ResumingAnOlderLastNeverReplacesABetterBest) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  const std::string opts = "--limit 400 --epochs 4 --width 4 --batch-size 16 --threads 1 --quiet";
+  auto args = [&](const std::string& more) {
+    return command(kTrain, opts + " " + more,
+                   {"--data", testing::mnist_sample_path(), "--checkpoint-dir", ck});
+  };
+  ASSERT_EQ(run(args("--stop-after 1"), dir.file("a")).code, 0);
+  fs::copy_file(ck + "/last.pt", ck + "/epoch1.pt");
+  const Outcome whole =
+      run(command(kTrain, "--threads 1 --quiet", {"--resume", ck + "/last.pt"}), dir.file("b"));
+  ASSERT_EQ(whole.code, 0) << whole.describe();
+  auto best = load_checkpoint(ck + "/best.pt");
+  ASSERT_TRUE(best);
+  const std::string best_bytes = read_file(ck + "/best.pt");
+  // From epoch 1 again, one epoch: whatever epoch 2 scores, best.pt holds the run's best.
+  const Outcome older = run(command(kTrain, "--threads 1 --quiet --stop-after 1",
+                                    {"--resume", ck + "/epoch1.pt", "--checkpoint-dir", ck}),
+                            dir.file("c"));
+  ASSERT_EQ(older.code, 0) << older.describe();
+  auto after = load_checkpoint(ck + "/best.pt");
+  ASSERT_TRUE(after);
+  EXPECT_GE(after->progress.best_val_acc, best->progress.best_val_acc);
+  if (best->progress.epoch > 2) {
+    EXPECT_EQ(read_file(ck + "/best.pt"), best_bytes);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saves that cannot be written
+
+// The tiny run for three epochs into `ck`: it saves several times a second.
+TinyRun three_epochs(const std::string& ck) {
+  TinyRun r{ck};
+  r.epochs = 3;
+  return r;
+}
+
+// Trains one epoch into CK and returns last.pt's bytes.
+std::string first_epoch(const std::string& ck, const std::string& log) {
+  std::vector<std::string> argv = three_epochs(ck).argv();
+  argv.insert(argv.end(), {"--stop-after", "1"});
+  const Outcome o = run(argv, log);
+  EXPECT_TRUE(o.exited && o.code == 0) << o.describe();
+  return read_file(ck + "/last.pt");
+}
+
+void expect_stopped_with_previous_checkpoint(const Outcome& o, const std::string& ck,
+                                             const std::string& before) {
+  ASSERT_TRUE(o.exited) << o.describe();
+  EXPECT_NE(o.code, 0) << o.describe();
+  EXPECT_NE(o.err.find("digit-train: "), std::string::npos) << o.describe();
+  EXPECT_NE(o.err.find(ck), std::string::npos) << "the message must name the file\n"
+                                               << o.describe();
+  EXPECT_EQ(o.out.find("epoch=3"), std::string::npos) << "went on without saving\n" << o.describe();
+  EXPECT_EQ(read_file(ck + "/last.pt"), before) << "the previous checkpoint changed";
+  auto loaded = load_checkpoint(ck + "/last.pt");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->progress.epoch, 1);
+}
+
+TEST(UnwritableCheckpoints, FullDiskStopsTheRunAndKeepsThePreviousCheckpoint) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  const std::string before = first_epoch(ck, dir.file("log1"));
+  ASSERT_FALSE(before.empty());
+
+  // A file-size limit below a checkpoint's size: every save fails as on a full disk (EFBIG).
+  std::vector<std::string> argv = three_epochs(ck).argv();
+  argv.insert(argv.end(), {"--resume", ck + "/last.pt"});
+  ChildOptions limited;
+  limited.max_file_bytes = 4096;
+  const Outcome o = run(argv, dir.file("log2"), limited);
+  expect_stopped_with_previous_checkpoint(o, ck, before);
+  EXPECT_NE(o.err.find("File too large"), std::string::npos) << o.describe();
+}
+
+TEST(UnwritableCheckpoints, ReadOnlyFolderStopsTheRunAndKeepsThePreviousCheckpoint) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  const std::string before = first_epoch(ck, dir.file("log1"));
+  ASSERT_FALSE(before.empty());
+  ::chmod(ck.c_str(), 0555);
+  if (::access(ck.c_str(), W_OK) == 0) {
+    ::chmod(ck.c_str(), 0755);
+    GTEST_SKIP() << "running as root: chmod 555 does not stop writing (the full-disk test covers "
+                    "failed saves)";
+  }
+  std::vector<std::string> argv = three_epochs(ck).argv();
+  argv.insert(argv.end(), {"--resume", ck + "/last.pt"});
+  const Outcome o = run(argv, dir.file("log2"));
+  ::chmod(ck.c_str(), 0755);
+  expect_stopped_with_previous_checkpoint(o, ck, before);
+}
+
+TEST(UnwritableCheckpoints, FolderThatCannotBeCreatedIsAClearError) {
+  TempDir dir;
+  write_file(dir.file("a-file"), "not a folder\n");
+  write_file(dir.file("data.csv"), sample_csv(24));
+  const std::string ck = dir.file("a-file/checkpoints");
+  const Outcome o = run(tiny_run_on(dir.file("data.csv"), ck), dir.file("log"));
+  ASSERT_TRUE(o.exited) << o.describe();
+  EXPECT_NE(o.code, 0) << o.describe();
+  EXPECT_NE(o.err.find(ck), std::string::npos) << o.describe();
+  EXPECT_EQ(o.out.find("epoch=1"), std::string::npos) << "trained without a place to save\n"
+                                                      << o.describe();
+}
+
+}  // namespace
+}  // namespace digits

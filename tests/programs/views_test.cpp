@@ -1,0 +1,198 @@
+// What the programs show besides their lines: digit-train's DIR/metrics.png and TensorBoard
+// event files (--tensorboard), digit-predict's --confusion-png. Views of a run, never its state:
+// a chart that cannot be drawn is a warning, and training goes on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "digits/report/tensorboard.h"
+#include "digits/train/trainer.h"
+#include "programs.h"
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::command;
+using testing::kPredict;
+using testing::kTrain;
+using testing::Outcome;
+using testing::read_file;
+using testing::read_png;
+using testing::run;
+using testing::TempDir;
+using testing::TinyRun;
+
+// The tiny run on 300 rows in batches of 32 (seed 4) for `epochs` epochs, with `more` options.
+std::vector<std::string> train(const std::string& ck, int64_t epochs,
+                               const std::string& more = "") {
+  TinyRun r{ck};
+  r.limit = 300;
+  r.batch_size = 32;
+  r.seed = 4;
+  r.epochs = epochs;
+  r.more = more;
+  return r.argv();
+}
+
+std::vector<fs::path> event_files(const std::string& dir) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(dir)) return files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0)
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// step -> tag -> value, from one event file.
+std::map<int64_t, std::map<std::string, float>> scalars(const fs::path& file) {
+  std::map<int64_t, std::map<std::string, float>> by_step;
+  auto events = read_scalar_events(file.string());
+  EXPECT_TRUE(events) << events.error().message;
+  if (events) {
+    for (const auto& e : *events) by_step[e.step][e.tag] = e.value;
+  }
+  return by_step;
+}
+
+// Every epoch of metrics.csv is in the events, with the same values.
+void expect_events_match_log(const std::map<int64_t, std::map<std::string, float>>& events,
+                             const std::string& metrics_csv) {
+  auto log = read_metrics_log(metrics_csv);
+  ASSERT_TRUE(log) << log.error().message;
+  ASSERT_EQ(events.size(), log->size());
+  for (const auto& r : *log) {
+    ASSERT_EQ(events.count(r.epoch), 1u) << "epoch " << r.epoch;
+    const auto& tags = events.at(r.epoch);
+    EXPECT_FLOAT_EQ(tags.at("loss/train"), static_cast<float>(r.train_loss));
+    EXPECT_FLOAT_EQ(tags.at("loss/validation"), static_cast<float>(r.val_loss));
+    EXPECT_FLOAT_EQ(tags.at("accuracy/validation"), static_cast<float>(r.val_acc));
+    EXPECT_FLOAT_EQ(tags.at("learning_rate"), static_cast<float>(r.lr));
+    EXPECT_GT(tags.at("images_per_second"), 0.f);
+  }
+}
+
+TEST(TrainViews, EveryEpochDrawsTheChartAndSendsTheScalarsToTensorBoard) {
+  REQUIRE_GNUPLOT();
+  if (!tensorboard_compiled_in()) GTEST_SKIP() << "TensorBoard files are not compiled in";
+  TempDir dir;
+  const std::string ck = dir.file("run-a"), tb = dir.file("tb");
+  const Outcome o = run(train(ck, 2, "--tensorboard " + tb), dir.file("log"));
+  ASSERT_EQ(o.code, 0) << o.describe();
+  EXPECT_NE(o.err.find("TensorBoard events in " + tb + "/run-a/"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find("warning"), std::string::npos) << o.err;
+
+  const auto png = read_png(ck + "/metrics.png");
+  EXPECT_EQ(png.width, 1200);
+  EXPECT_EQ(png.height, 800);
+  const auto files = event_files(tb + "/run-a");
+  ASSERT_EQ(files.size(), 1u);
+  expect_events_match_log(scalars(files[0]), ck + "/metrics.csv");
+}
+
+TEST(TrainViews, AResumedRunSendsItsWholeLogAgainAndANewRunSetsTheOldEventsAside) {
+  if (!tensorboard_compiled_in()) GTEST_SKIP() << "TensorBoard files are not compiled in";
+  TempDir dir;
+  const std::string ck = dir.file("ck"), tb = dir.file("tb"), events = tb + "/ck";
+  ASSERT_EQ(run(train(ck, 3, "--stop-after 1 --tensorboard " + tb), dir.file("a")).code, 0);
+  ASSERT_EQ(event_files(events).size(), 1u);
+  const std::string first = read_file(event_files(events)[0].string());
+
+  const Outcome resumed =
+      run(command(kTrain, "--threads 1 --quiet --tensorboard " + tb, {"--resume", ck + "/last.pt"}),
+          dir.file("b"));
+  ASSERT_EQ(resumed.code, 0) << resumed.describe();
+  auto files = event_files(events);
+  ASSERT_EQ(files.size(), 2u);
+  // The first file is never touched; the resumed run wrote the other one.
+  const bool first_is_0 = read_file(files[0].string()) == first;
+  EXPECT_TRUE(first_is_0 || read_file(files[1].string()) == first);
+  const auto second = first_is_0 ? files[1] : files[0];
+  // Epoch 1 again (TensorBoard keeps one value per step), then epochs 2 and 3.
+  expect_events_match_log(scalars(second), ck + "/metrics.csv");
+
+  // A new run in the same folder (--force): the earlier run's events move to previous-*/.
+  const Outcome fresh = run(train(ck, 1, "--force --tensorboard " + tb), dir.file("c"));
+  ASSERT_EQ(fresh.code, 0) << fresh.describe();
+  ASSERT_EQ(event_files(events).size(), 1u);
+  std::string aside;
+  for (const auto& e : fs::directory_iterator(events)) {
+    if (e.is_directory() && e.path().filename().string().rfind("previous-", 0) == 0) {
+      aside = e.path().string();
+    }
+  }
+  ASSERT_FALSE(aside.empty());
+  EXPECT_EQ(event_files(aside).size(), 2u);
+  // And the checkpoint folder's earlier files went to a folder of the same name.
+  EXPECT_TRUE(fs::exists(ck + "/" + fs::path(aside).filename().string() + "/metrics.csv"));
+  expect_events_match_log(scalars(event_files(events)[0]), ck + "/metrics.csv");
+}
+
+TEST(TrainViews, WithoutGnuplotTrainingGoesOnAfterOneWarning) {
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  ::setenv("DIGITS_GNUPLOT", "digits-no-such-gnuplot", 1);
+  const Outcome o = run(train(ck, 2), dir.file("log"));
+  ::unsetenv("DIGITS_GNUPLOT");
+  ASSERT_EQ(o.code, 0) << o.describe();
+  const auto first = o.err.find("warning: ");
+  ASSERT_NE(first, std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("digits-no-such-gnuplot: not found", first), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find("warning: ", first + 1), std::string::npos) << "warned twice:\n" << o.err;
+  EXPECT_FALSE(fs::exists(ck + "/metrics.png"));
+  EXPECT_TRUE(fs::exists(ck + "/last.pt"));
+  auto log = read_metrics_log(ck + "/metrics.csv");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->size(), 2u);
+}
+
+TEST(TrainViews, ATensorBoardFolderThatCannotBeMadeStopsBeforeTraining) {
+  if (!tensorboard_compiled_in()) GTEST_SKIP() << "TensorBoard files are not compiled in";
+  TempDir dir;
+  testing::write_file(dir.file("file"), "x");
+  const Outcome o =
+      run(train(dir.file("ck"), 1, "--tensorboard " + dir.file("file")), dir.file("log"));
+  EXPECT_EQ(o.code, 2) << o.describe();
+  EXPECT_NE(o.err.find("--tensorboard " + dir.file("file")), std::string::npos) << o.err;
+  EXPECT_EQ(o.out.find("epoch=1"), std::string::npos) << o.out;
+}
+
+TEST(PredictViews, ConfusionPngOfLabelledDataAndARefusalWithoutLabels) {
+  REQUIRE_GNUPLOT();
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  ASSERT_EQ(run(train(ck, 1), dir.file("train")).code, 0);
+  const Outcome o =
+      run(command(kPredict, "--quiet --limit 300",
+                  {"--checkpoint", ck + "/last.pt", "--data", testing::mnist_sample_path(),
+                   "--confusion-png", dir.file("confusion.png")}),
+          dir.file("predict"));
+  ASSERT_EQ(o.code, 0) << o.describe();
+  const auto png = read_png(dir.file("confusion.png"));
+  EXPECT_EQ(png.width, 760);
+  EXPECT_EQ(png.height, 680);
+  EXPECT_NE(o.err.find("drew the confusion matrix on"), std::string::npos);
+
+  std::string rows = testing::kaggle_header(false) + "\n";
+  for (int i = 0; i < 3; ++i) rows += testing::kaggle_row(-1, 40 * i) + "\n";
+  testing::write_file(dir.file("test.csv"), rows);
+  const Outcome refused =
+      run(command(kPredict, "--quiet",
+                  {"--checkpoint", ck + "/last.pt", "--data", dir.file("test.csv"),
+                   "--confusion-png", dir.file("c2.png"), "--out", dir.file("s.csv")}),
+          dir.file("refused"));
+  EXPECT_EQ(refused.code, 2) << refused.describe();
+  EXPECT_NE(refused.err.find("--confusion-png needs labels"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir.file("c2.png")));
+}
+
+}  // namespace
+}  // namespace digits
