@@ -76,8 +76,19 @@ if [[ ! -f build/release/CMakeCache.txt ]] ||
   say "configuring (build/release)"
   cmake --preset release -DDIGITS_WERROR=$werror >/dev/null
 fi
-say "building (the first build takes a few minutes: LibTorch's headers are large)"
-cmake --build --preset release
+# Only what the mode runs: the library and digit-train to train, digit-draw to draw; the tests
+# need every program, and build builds everything.
+case $mode in
+  train) targets=(digit-train) ;;
+  draw) targets=(digit-draw) ;;
+  bench) targets=(digits-bench) ;;
+  fuzz | sanitize) targets=() ;;  # they build their own trees
+  *) targets=(all) ;;
+esac
+if ((${#targets[@]})); then
+  say "building ${targets[*]} (the first build takes several minutes: LibTorch's headers are large)"
+  cmake --build --preset release --target "${targets[@]}"
+fi
 
 bin=build/release/apps
 
@@ -150,7 +161,8 @@ case $mode in
     rc=$?
     set -e
     if [[ $rc -eq 0 ]]; then
-      say "done: draw digits with ./setup.sh draw, or predict Kaggle's test.csv with $bin/predict/digit-predict"
+      say "trained: checkpoints/best.pt (its figures are in the lines above); the curves are in checkpoints/metrics.png, every epoch in checkpoints/metrics.csv"
+      say "next: ./setup.sh draw, then write a digit. Without --checkpoint the app uses the shipped model (checkpoints/pretrained.pt, trained on scans and real pen strokes) unless your model records reading the same data at least as well; N switches models there"
     fi
     exit $rc
     ;;

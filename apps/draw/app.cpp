@@ -30,8 +30,9 @@ void App::show_loading() {
 }
 
 void App::load_first_checkpoint() {
-  const std::string path =
-      options_.checkpoint.empty() ? default_checkpoint("checkpoints") : options_.checkpoint;
+  const ModelChoice chosen = options_.checkpoint.empty() ? choose_model("checkpoints")
+                                                         : ModelChoice{options_.checkpoint, ""};
+  const std::string& path = chosen.path;
   if (path.empty()) {
     state_.model_error =
         "No checkpoint: neither checkpoints/best.pt nor checkpoints/pretrained.pt exists, nor an "
@@ -40,6 +41,11 @@ void App::load_first_checkpoint() {
     std::cerr << kProgram << ": " << state_.model_error << "\n";
   } else {
     load_checkpoint(path, "loaded");
+    // Which model and why, where the programs chose it: never silently another than expected.
+    if (!chosen.note.empty() && state_.recognizer.loaded()) {
+      std::cerr << kProgram << ": " << chosen.note << "\n";
+      say(chosen.note);
+    }
   }
   next_watch_ = Clock::now() + kWatchEvery;
 }
@@ -135,6 +141,17 @@ void App::run_command(const BoundCommand& c) {
         load_checkpoint(state_.recognizer.path(), "reloaded");
       }
       break;
+    case Command::kNextModel: {
+      const auto models = models_in("checkpoints");
+      if (models.empty()) {
+        say("no models in checkpoints/", true);
+        break;
+      }
+      const auto at = std::find(models.begin(), models.end(), state_.recognizer.path());
+      const bool last = at == models.end() || at + 1 == models.end();
+      load_checkpoint(last ? models.front() : *(at + 1), "switched to");
+      break;
+    }
     case Command::kBrushSmaller:
       canvas.shrink_brush();
       break;

@@ -65,10 +65,12 @@ void View::draw_panel(const AppState& state) {
                   static_cast<long long>(info.epoch));
     text(f.small.get(), buf, x, y, t.dim_text);
     y += px(t.small_line_height);
+    // Its recorded figure and the data it was measured on: models of other data do not compare.
     text(f.small.get(),
-         std::isnan(info.val_acc) ? std::string("val acc not recorded")
-                                  : "val acc " + percent(info.val_acc, 2),
-         x, y, t.dim_text);
+         (std::isnan(info.val_acc) ? std::string("val acc not recorded")
+                                   : "val acc " + percent(info.val_acc, 2)) +
+             (info.data.empty() ? "" : " on " + info.data),
+         x, y, t.dim_text, Align::kLeft, w);
   } else {
     text(f.small.get(), "no checkpoint loaded", x, y, t.error_text);
   }

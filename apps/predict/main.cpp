@@ -54,13 +54,14 @@ int run(int argc, char** argv) {
   if (!device) return fail(kProgram, device.error());
 
   if (checkpoints.empty()) {
-    const std::string found = digits::default_checkpoint();
-    if (found.empty()) {
+    const auto chosen = digits::choose_model();
+    if (chosen.path.empty()) {
       return fail(kProgram,
                   "no checkpoint: pass --checkpoint PATH, or train one with digit-train "
                   "(checkpoints/best.pt)");
     }
-    checkpoints.push_back(found);
+    std::fprintf(stderr, "%s\n", chosen.note.c_str());
+    checkpoints.push_back(chosen.path);
   }
   // Outputs never destroy inputs, nor each other: checked before any work, and again for the
   // default submission.csv once it is known to be needed.

@@ -1,8 +1,8 @@
 // Tests of digits/draw/recognizer.h: the drawing app's prediction state. It predicts only when the
 // canvas changed, exactly what Predictor says for the prepared canvas; it notices a checkpoint
 // replaced on disk; it keeps a working model when a load fails; it saves teaching rows that the
-// CSV loader reads back; an ensemble file is one model; and the default checkpoint is the newer of
-// best.pt and pretrained.pt.
+// CSV loader reads back; an ensemble file is one model. Which model is the default:
+// tests/checkpoint/find_model_test.cpp.
 #include "digits/draw/recognizer.h"
 
 #include <gtest/gtest.h>
@@ -201,20 +201,6 @@ TEST(Recognizer, TeachingAppendsRowsTheLoaderReads) {
   EXPECT_EQ(data->labels[1].item<int64_t>(), 7);
   EXPECT_TRUE(torch::equal(data->images[1], prepare_drawing(seven.view())));
   EXPECT_FALSE(r.teach(one, 10, csv));  // not a digit
-}
-
-TEST(Recognizer, DefaultCheckpointIsTheNewerOfBestAndPretrained) {
-  TempDir dir;
-  EXPECT_EQ(default_checkpoint(dir.path()), "");
-  testing::write_file(dir.file("pretrained.pt"), "x");
-  EXPECT_EQ(default_checkpoint(dir.path()), dir.file("pretrained.pt"));
-  testing::write_file(dir.file("best.pt"), "x");
-  const auto now = std::filesystem::file_time_type::clock::now();
-  std::filesystem::last_write_time(dir.file("pretrained.pt"), now - std::chrono::hours(1));
-  std::filesystem::last_write_time(dir.file("best.pt"), now);
-  EXPECT_EQ(default_checkpoint(dir.path()), dir.file("best.pt"));
-  std::filesystem::last_write_time(dir.file("best.pt"), now - std::chrono::hours(2));
-  EXPECT_EQ(default_checkpoint(dir.path()), dir.file("pretrained.pt"));
 }
 
 }  // namespace

@@ -64,6 +64,7 @@ std::optional<BoundCommand> command_for(const KeyChord& c) {
   if (k == "m") return BoundCommand{Command::kToggleModelView};
   if (k == "h" || k == "f1") return BoundCommand{Command::kToggleHelp};
   if (k == "r") return BoundCommand{Command::kReload};
+  if (k == "n") return BoundCommand{Command::kNextModel};
   if (k == "[") return BoundCommand{Command::kBrushSmaller};
   if (k == "]") return BoundCommand{Command::kBrushBigger};
   if (k == "escape") return BoundCommand{Command::kQuit};
@@ -81,6 +82,7 @@ const std::vector<HelpLine>& help_lines() {
       {"G", "grid of the 28x28 input cells"},
       {"M", "model view: the 28x28 image the network sees"},
       {"R", "reload the checkpoint"},
+      {"N", "next model in checkpoints/ (the panel shows its figures)"},
       {"drop a .pt file", "load that checkpoint"},
       {"H, F1", "this help"},
       {"Esc", "quit"},

@@ -1,5 +1,7 @@
 #include "digits/draw/recognizer.h"
 
+#include "digits/train/options.h"
+
 #include <sys/stat.h>
 #include <torch/torch.h>
 
@@ -50,6 +52,11 @@ Status Recognizer::load(const std::string& path) {
                                    : "ensemble of " + std::to_string(members.size());
   info_.epoch = c.progress.epoch;
   info_.val_acc = c.progress.best_val_acc;
+  if (auto options = decode_options(c.train_options); options && !options->data_paths.empty()) {
+    const auto& paths = options->data_paths;
+    info_.data = std::filesystem::path(paths[0]).filename().string() +
+                 (paths.size() > 1 ? " + " + std::to_string(paths.size() - 1) + " more" : "");
+  }
   invalidate();
   return {};
 }

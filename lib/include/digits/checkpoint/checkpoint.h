@@ -87,7 +87,8 @@ Result<Checkpoint> load_checkpoint(const std::string& path,
 // Writes `members` as one file for prediction, atomically: an ensemble file for two or more, a
 // plain checkpoint for one; either way without optimizer or generator state (a model to use, about
 // a third of a training checkpoint's size). Members keep their metadata (options, data identity,
-// progress), so a hold-out check still knows the rows their runs held out.
+// progress), so a hold-out check still knows the rows their runs held out. More networks than the
+// reader takes (1000) is an Error, and nothing is written.
 Status save_ensemble(const std::string& path, const std::vector<Checkpoint>& members);
 
 // The networks of a checkpoint file: one for a checkpoint, every member for an ensemble file. The
@@ -110,10 +111,28 @@ struct NamedMembers {
 Result<NamedMembers> load_member_files(const std::vector<std::string>& paths,
                                        torch::Device device = torch::Device(torch::kCPU));
 
-// The checkpoint a program uses when not told: the newer (by modification time) of `dir`/best.pt
-// (what the user trained) and `dir`/pretrained.pt (the shipped model); when neither exists, the
-// installed model (installed_model()); "" when there is none of them.
+// The model a program uses when not told, and why (docs/draw.md, "Which model"). The shipped
+// model (`dir`/pretrained.pt, else the installed one) unless `dir`/best.pt records that it is at
+// least as good: trained on the same data as a member of the shipped model (its data identity)
+// with a best validation accuracy at least that member's. A best.pt of other data was never
+// measured against the shipped model, so it is not used silently: the note says that it is
+// there and how to use it. Where only one of them exists, that one.
+struct ModelChoice {
+  std::string path;  // "" when there is no model at all
+  std::string note;  // one line for the user: which model, why, and what else there is
+};
+ModelChoice choose_model(const std::string& dir = "checkpoints");
+
+// choose_model(dir).path.
 std::string default_checkpoint(const std::string& dir = "checkpoints");
+
+// The checkpoint files in `dir` a user may switch between (*.pt, and best.pt of its runs/*/
+// folders), the shipped model first, then by name.
+std::vector<std::string> models_in(const std::string& dir = "checkpoints");
+
+// "bncnn width 32, 30 epochs, val_acc 0.9962, trained on data/train.csv + 1 more": what a
+// checkpoint file records, for a list of models; an ensemble file's first member speaks for it.
+std::string model_summary(const std::vector<Checkpoint>& members);
 
 // The shipped model that `cmake --install` put beside this program: PREFIX/share/digits/
 // pretrained.pt for a program in PREFIX/bin; "" when the program is not installed that way.

@@ -33,6 +33,7 @@ enum class Command {
   kToggleModelView,
   kToggleHelp,
   kReload,
+  kNextModel,  // the next checkpoint in checkpoints/
   kBrushSmaller,
   kBrushBigger,
   kTeach,  // with a digit: save the drawing with that label

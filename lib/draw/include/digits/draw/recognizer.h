@@ -24,6 +24,7 @@ struct CheckpointInfo {
   std::string arch;  // e.g. "bncnn width 32"
   int64_t epoch = 0;
   double val_acc = 0.0;  // best validation accuracy it records (NaN when none)
+  std::string data;      // what its run trained on: "train.csv + 1 more"
 };
 
 class Recognizer {
