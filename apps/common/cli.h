@@ -17,6 +17,7 @@
 #include <string>
 
 #include "digits/core/error.h"
+#include "digits/io/output_file.h"
 
 namespace digits::cli {
 
@@ -28,9 +29,17 @@ inline constexpr int kExitSigint = 130;   // 128 + SIGINT
 inline constexpr int kExitSigterm = 143;  // 128 + SIGTERM
 inline constexpr int kExitSighup = 129;   // 128 + SIGHUP
 
+// A write past a file-size limit (ulimit -f, RLIMIT_FSIZE) fails with EFBIG, reported like a full
+// disk (one line, exit 1, the atomic writer's temporary removed), instead of SIGXFSZ killing the
+// program mid-write and leaving NAME.tmp.PID behind. Ignored dispositions pass to programs a
+// program starts (gnuplot), which then see EFBIG too.
+inline void ignore_file_size_signal() { std::signal(SIGXFSZ, SIG_IGN); }
+
 // Parses argv. Returns an exit code when the program should stop now: 0 after --help, 2 after a
-// usage error (the message and the usage line go to stderr).
+// usage error (the message and the usage line go to stderr). Every program parses first, so this
+// is where each starts ignoring SIGXFSZ (ignore_file_size_signal).
 inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  ignore_file_size_signal();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -46,6 +55,26 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   }
   return std::nullopt;
 }
+
+// An option's value given as "" (a script's unset variable) is a mistake, never "not given": a
+// usage error naming the option. For every output option, and any text option where "" would
+// silently mean the default. (CLI11 puts "--out: " before the message.)
+inline const CLI::Validator NonEmpty(
+    [](std::string& value) -> std::string {
+      return value.empty() ? "is empty; give a value, or leave the option out" : std::string();
+    },
+    "", "NON-EMPTY");
+
+// An output that only a file can take (an image, a model): a name, never "" or standard output
+// ("-", /dev/stdout: the bytes would mix with what the program prints), and nothing there that
+// is not a regular file. Refused as a usage error naming the option, before any work.
+inline const CLI::Validator BinaryFile(
+    [](std::string& path) -> std::string {
+      if (path.empty()) return "is empty; name a file, or leave the option out";
+      const std::string problem = digits::output_problem(path, digits::OutputKind::kBinary);
+      return problem.empty() ? std::string() : path + ": " + problem;
+    },
+    "", "FILE");
 
 // Prints "program: message" to stderr and returns `code`, for `return fail(...)` in main.
 inline int fail(const std::string& program, const std::string& message, int code = kExitBadInput) {

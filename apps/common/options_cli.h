@@ -9,10 +9,32 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "digits/train/options.h"
 #include "digits/train/recipes.h"
 
 namespace digits::cli {
+
+// The table's own check of `spec` as a CLI11 validator, so a bad value is a usage error (exit 2)
+// naming the option, with the table's words. With `canonical`, the value is rewritten as the
+// table writes it back (--seed 010 is 10): for an option of another program that CLI11 converts
+// itself (digit-predict --holdout-seed), which then means what digit-train makes of the text.
+inline CLI::Validator table_check(const OptionSpec& spec, bool canonical = false) {
+  return CLI::Validator(
+      [&spec, canonical](std::string& text) -> std::string {
+        TrainConfig scratch;
+        const Status st = spec.set(scratch, {text});
+        if (st) {
+          if (canonical) text = spec.get(scratch).at(0);
+          return {};
+        }
+        // "--lr 1e: not a finite number": CLI11 puts "--lr: " before it already.
+        const std::string& m = st.error().message;
+        const std::string prefix = "--" + spec.name + " ";
+        return m.compare(0, prefix.size(), prefix) == 0 ? m.substr(prefix.size()) : m;
+      },
+      spec.allowed);
+}
 
 class TrainOptions {
  public:
@@ -34,7 +56,11 @@ class TrainOptions {
           break;
       }
       slot.option->type_name(spec.type);
-      if (spec.kind == OptionSpec::Kind::kValue) slot.option->check(validator(spec));
+      // A folder, a device, an address given as "" is a mistake, never the default.
+      if (spec.kind == OptionSpec::Kind::kValue && spec.type == "TEXT" && spec.allowed.empty()) {
+        slot.option->check(NonEmpty);
+      }
+      if (spec.kind == OptionSpec::Kind::kValue) slot.option->check(table_check(spec));
       if (spec.show_default) slot.option->default_str(spec.get(defaults).at(0));
     }
     std::string help = "Start from a preset of the options above (options given override it):";
@@ -78,21 +104,6 @@ class TrainOptions {
     std::vector<std::string> values;
     bool flag = false;
   };
-
-  // The table's own check, so a bad value is a usage error (exit 2) naming the option.
-  static CLI::Validator validator(const OptionSpec& spec) {
-    return CLI::Validator(
-        [&spec](std::string& text) -> std::string {
-          TrainConfig scratch;
-          const Status st = spec.set(scratch, {text});
-          if (st) return {};
-          // "--lr 1e: not a finite number": CLI11 puts "--lr: " before it already.
-          const std::string& m = st.error().message;
-          const std::string prefix = "--" + spec.name + " ";
-          return m.compare(0, prefix.size(), prefix) == 0 ? m.substr(prefix.size()) : m;
-        },
-        spec.allowed);
-  }
 
   std::deque<Slot> slots_;  // stable addresses: CLI11 writes into them
   std::string recipe_;

@@ -18,8 +18,10 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
       "--print-prediction --screenshot shot.png (replay format: docs/draw.md).",
       kProgram};
   app.add_option("--checkpoint", o.checkpoint,
-                 "checkpoint to use (default: the newer of checkpoints/best.pt and "
-                 "checkpoints/pretrained.pt)");
+                 "checkpoint to use (default: the shipped checkpoints/pretrained.pt, or "
+                 "checkpoints/best.pt where it records reading the shipped model's data at least "
+                 "as well; N switches to the next model in checkpoints/)")
+      ->check(cli::NonEmpty);
   app.add_option("--replay", o.replay,
                  "play input events from FILE: down X Y, move X Y, up, rdown X Y, rup, key NAME, "
                  "wait MS, print, drop FILE (X, Y fractions 0..1 of the canvas)")
@@ -27,10 +29,12 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
   app.add_flag("--print-prediction", o.print_prediction,
                "after the replay print 'prediction=D confidence=P' (P a fraction) on stdout");
   app.add_option("--screenshot", o.screenshot,
-                 "after the replay save the window to FILE (.bmp, or .png)");
+                 "after the replay save the window to FILE (.bmp, or .png)")
+      ->check(cli::BinaryFile);
   app.add_flag("--exit-after-replay", o.exit_after_replay, "quit when the replay script ends");
   app.add_option("--font", o.font, "TrueType font for all text")->capture_default_str();
   app.add_option("--teach-file", o.teach_file, "CSV that Ctrl+0..9 appends labelled drawings to")
+      ->check(cli::NonEmpty)
       ->capture_default_str();
   app.add_option("--scale", o.scale,
                  "UI scale (0: from the display: HiDPI pixel density, DPI, or GDK_SCALE)")

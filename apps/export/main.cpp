@@ -66,6 +66,8 @@ int run(int argc, char** argv) {
       "Write the networks as one file here (e.g. checkpoints/pretrained.pt): an ensemble file "
       "for two or more, a checkpoint for one; weights and metadata only, no optimizer state, so "
       "it predicts but does not resume");
+  onnx->check(digits::cli::BinaryFile);
+  ensemble->check(digits::cli::BinaryFile);
   app.add_option("--opset", opset, "ONNX opset of the default domain")
       ->check(CLI::Range(digits::kOnnxMinOpset, int64_t{99}))
       ->capture_default_str();
@@ -93,10 +95,8 @@ int run(int argc, char** argv) {
        {std::pair<const char*, const std::string&>{"--onnx", onnx_path},
         {"--ensemble", ensemble_path}}) {
     if (path.empty()) continue;
-    if (digits::is_stdout(path)) {
-      return fail(kProgram, std::string(option) + " " + path + ": the file is binary; name a file");
-    }
-    if (auto st = digits::check_output(path, option, checkpoint_paths); !st) {
+    const auto binary = digits::OutputKind::kBinary;
+    if (auto st = digits::check_output(path, option, checkpoint_paths, binary); !st) {
       return fail(kProgram, st.error());
     }
   }

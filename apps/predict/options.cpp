@@ -1,5 +1,18 @@
 #include "options.h"
 
+#include "cli.h"
+#include "options_cli.h"
+
+namespace {
+
+// digit-train's own check of its option `name`, which rewrites the value as digit-train reads it:
+// a seed or a fraction means here what it means to the run that used it.
+CLI::Validator as_digit_train_reads(const char* name) {
+  return digits::cli::table_check(*digits::find_train_option(name), true);
+}
+
+}  // namespace
+
 void add_predict_options(CLI::App& app, PredictOptions& o) {
   app.description(
       "Predicts handwritten digits with trained checkpoints.\n"
@@ -22,7 +35,8 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
   app.add_option("--checkpoint", o.checkpoints,
                  "Checkpoint to predict with; repeat for an ensemble (an ensemble file, written by "
                  "digit-export --ensemble, adds all its members). Default: "
-                 "the newer of checkpoints/best.pt and checkpoints/pretrained.pt");
+                 "the shipped checkpoints/pretrained.pt, or checkpoints/best.pt where it records "
+                 "reading the shipped model's data at least as well");
   app.add_option("--data,--csv", o.csvs,
                  "Kaggle CSV (.csv or .csv.gz, test or train format) or UNIPEN pen-digit file "
                  "(plain or .gz); repeat to join labelled files, or test-format CSVs, in order "
@@ -30,20 +44,24 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
       ->required();
   app.add_option("--misread-png", o.misread_png,
                  "Labelled data: draw every misread digit, as the network saw it, on a contact "
-                 "sheet here (PNG; captions TRUE>READ), atomically");
+                 "sheet here (PNG; captions TRUE>READ), atomically")
+      ->check(digits::cli::BinaryFile);
   app.add_option("--confusion-png", o.confusion_png,
                  "Labelled data: also draw the confusion matrix as a heat map here (PNG, through "
-                 "gnuplot), atomically");
+                 "gnuplot), atomically")
+      ->check(digits::cli::BinaryFile);
   app.add_option("--exclude", o.excludes,
                  "Leave out pen digit W:S (writer W's sample S, in every UNIPEN file), e.g. the "
                  "broken samples a corpus documents; repeat for more")
       ->type_name("W:S");
   app.add_option("--out", o.out,
                  "Write predictions (ImageId,Label) here, atomically. Default for test-format "
-                 "input: submission.csv; none for labelled input");
+                 "input: submission.csv; none for labelled input")
+      ->check(digits::cli::NonEmpty);
   app.add_option("--probabilities", o.probabilities_out,
                  "Also write each image's class probabilities here, atomically: "
-                 "ImageId,Label,p0,...,p9 (the ensemble's mean, with --tta the views' mean)");
+                 "ImageId,Label,p0,...,p9 (the ensemble's mean, with --tta the views' mean)")
+      ->check(digits::cli::NonEmpty);
   app.add_flag("--tta", o.tta,
                "Test-time augmentation: also predict each image shifted one pixel up, down, "
                "left and right, and average the five (5x the work)");
@@ -54,15 +72,16 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
   auto* seed_opt = app.add_option("--holdout-seed", o.holdout_seed,
                                   "Score only the rows a digit-train run with this "
                                   "--seed (or --split-seed) and --val-fraction held out")
-                       ->check(CLI::NonNegativeNumber);
+                       ->type_name("UINT")
+                       ->check(as_digit_train_reads("seed"));
   auto* fraction_opt = app.add_option("--val-fraction", o.val_fraction,
                                       "With --holdout-seed: the run's hold-out share")
-                           ->check(CLI::Range(0.0, 0.9))
+                           ->check(as_digit_train_reads("val-fraction"))
                            ->capture_default_str();
   auto* limit_opt =
       app.add_option("--limit", o.limit,
                      "Use only the first N rows (with --holdout-seed: the run's --limit)")
-          ->check(CLI::PositiveNumber);
+          ->check(as_digit_train_reads("limit"));
   app.add_option("--batch-size", o.batch_size, "Images per forward pass")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();

@@ -10,7 +10,8 @@ struct PredictOptions {
   std::vector<std::string> checkpoints, csvs, excludes;
   std::string out, probabilities_out, misread_png, confusion_png;
   bool tta = false, holdout = false, quiet = false;
-  int64_t batch_size = 1000, limit = -1, holdout_seed = -1;
+  int64_t batch_size = 1000, limit = -1;
+  uint64_t holdout_seed = 0;  // digit-train's --seed range, read as digit-train reads it
   double val_fraction = 0.1;
   int threads = 0;
   std::string device_name = "cpu";

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "checkpoint/archive.h"
 #include "test_util.h"
 
 namespace digits {
@@ -201,6 +202,23 @@ TEST(Checkpoint, AnEnsembleOfOneIsACheckpointForPredictionOnly) {
   EXPECT_EQ(members->size(), 1u);
   EXPECT_FALSE(save_ensemble(dir.file("none.pt"), {}));
   EXPECT_FALSE(std::filesystem::exists(dir.file("none.pt")));
+}
+
+// An ensemble file holds at most what its reader takes (kMaxEnsembleMembers, one constant for
+// both): more members are refused before a byte is written, never a file every program refuses.
+TEST(Checkpoint, AnEnsembleOfMoreMembersThanTheReaderTakesIsRefusedBeforeWriting) {
+  TempDir dir;
+  Sample s = make_sample();
+  const std::vector<Checkpoint> many(detail::kMaxEnsembleMembers + 1, s.checkpoint);
+  const std::string path = dir.file("many.pt");
+  const Status st = save_ensemble(path, many);
+  ASSERT_FALSE(st) << "wrote an ensemble of " << many.size();
+  EXPECT_EQ(st.error().message.rfind(path + ": ", 0), 0u) << st.error().message;
+  EXPECT_NE(st.error().message.find("at most " + std::to_string(detail::kMaxEnsembleMembers)),
+            std::string::npos)
+      << st.error().message;
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "left a temporary file";
 }
 
 TEST(Checkpoint, AFailedSaveLeavesThePreviousFileIntact) {

@@ -143,6 +143,48 @@ TEST(KaggleCsv, BadInputIsAnErrorNamingFileLineAndProblem) {
   }
 }
 
+// A line holding NUL bytes (what a block zeroed by a crash leaves) or other control bytes is an
+// error naming the file and the line, never a blank line skipped: every later row would shift.
+// Plain and gzip files, and a file large enough to be read by several threads.
+TEST(KaggleCsv, ALineWithNulOrControlBytesIsAnErrorNamingItsLineNeverSkipped) {
+  TempDir dir;
+  const std::string h = kaggle_header(true) + "\n";
+  const std::string row = ramp_row(1, 0) + "\n";
+  const std::string nuls(16, '\0');
+  struct Case {
+    std::string name, text, expect;  // expect: the line, and what the message says
+  };
+  std::vector<Case> cases = {
+      {"NULs before a row", h + row + nuls + row + row, ":3: holds NUL"},
+      {"a line of NULs", h + row + std::string(4096, '\0') + "\n" + row, ":3: holds NUL"},
+      {"a zeroed block at the end", h + row + row + std::string(4096, '\0'), ":4: holds NUL"},
+      {"NULs inside a row", h + row + row.substr(0, 100) + nuls + row.substr(100), ":3: holds NUL"},
+      {"a control byte", h + row + "\x01" + row, ":3: holds NUL"},
+      {"NULs before the header", nuls + h + row, ":1: header"},
+  };
+  // Several threads: a plain file over 8 MB, the bad line in its second half.
+  std::string big = h;
+  for (int i = 0; i < 2999; ++i) big += ramp_row(i % 10, i) + "\n";
+  big += nuls + "\n";
+  for (int i = 0; i < 1000; ++i) big += ramp_row(i % 10, i) + "\n";
+  cases.push_back({"a line of NULs in a large file", big, ":3001: holds NUL"});
+  for (const auto& c : cases) {
+    for (const bool gz : {false, true}) {
+      const std::string name = gz ? "in.csv.gz" : "in.csv";
+      if (gz) {
+        write_gz(dir.file(name), c.text);
+      } else {
+        write_file(dir.file(name), c.text);
+      }
+      auto r = load_kaggle_csv(dir.file(name));
+      ASSERT_FALSE(r) << c.name << (gz ? " (gzip)" : "") << ": loaded " << r->size() << " rows";
+      const std::string& m = r.error().message;
+      EXPECT_EQ(m.rfind(dir.file(name) + c.expect, 0), 0u) << c.name << ": " << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << c.name << ": " << m;
+    }
+  }
+}
+
 TEST(KaggleCsv, ErrorsNameTheColumnOfABadField) {
   TempDir dir;
   std::string r = "1";

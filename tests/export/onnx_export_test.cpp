@@ -263,8 +263,10 @@ TEST(DigitExport, BadCheckpointsAndOutputsAreExitCodesWithMessages) {
   o = run(command(kExport, "--checkpoint", {ck, "--onnx", model}), dir.file("first"));
   ASSERT_EQ(o.code, 0) << o.describe();
   const std::string first = read_file(model);
+  testing::ChildOptions full_disk;
+  full_disk.max_file_bytes = 1000;
   o = run(command(kExport, "--opset 13 --checkpoint", {ck, "--onnx", model}), dir.file("full"),
-          {/*max_file_bytes=*/1000, /*max_memory_bytes=*/RLIM_INFINITY});
+          full_disk);
   EXPECT_EQ(o.code, 1) << o.describe();
   EXPECT_NE(o.err.find(model + ": cannot write ONNX model: File too large"), std::string::npos)
       << o.describe();

@@ -1,9 +1,10 @@
 // Damaged checkpoints: the library refuses every kind (cut, random bytes, another archive, a newer
-// format, weights that do not fit, a broken ensemble, edited metadata) with one message naming the
-// file, never a crash; digit-train --resume and digit-predict refuse them with exit code 2, and
-// digit-draw shows the problem and keeps running.
+// format, weights that do not fit, tensor data shorter than its tensor, a broken ensemble, edited
+// metadata) with one message naming the file, never a crash; digit-train --resume and
+// digit-predict refuse them with exit code 2, and digit-draw shows the problem and keeps running.
 //
 // DIGITS_TEST_SMALL=1 (set by .ci/sanitize) cuts the flipped-bytes loop from 300 trials to 50.
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <torch/torch.h>
@@ -15,7 +16,9 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "digits/checkpoint/checkpoint.h"
@@ -87,6 +90,37 @@ std::string crafted_ensemble(const std::string& dir, int64_t count, const std::s
   std::string bytes = read_file(path);
   fs::remove(path);
   return bytes;
+}
+
+// `good` (a checkpoint or an ensemble file) written again with the data entry of its largest
+// tensor cut to `keep` of its bytes: a valid zip, every CRC right, the tensor longer than its data.
+std::string with_short_tensor_data(const std::string& good, double keep) {
+  std::istringstream in(good);
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  std::string largest;
+  size_t largest_size = 0;
+  for (const auto& name : reader.getAllRecords()) {
+    if (name.rfind("data/", 0) != 0) continue;
+    const size_t size = std::get<1>(reader.getRecord(name));
+    if (size > largest_size) {
+      largest = name;
+      largest_size = size;
+    }
+  }
+  EXPECT_GT(largest_size, 0u) << "no tensor data";
+  std::string out;
+  caffe2::serialize::PyTorchStreamWriter writer([&out](const void* p, size_t n) {
+    out.append(static_cast<const char*>(p), n);
+    return n;
+  });
+  for (const auto& name : reader.getAllRecords()) {
+    if (name == "version" || name == ".data/version") continue;  // the writer adds its own
+    auto [data, size] = reader.getRecord(name);
+    if (name == largest) size = static_cast<size_t>(static_cast<double>(size) * keep);
+    writer.writeRecord(name, data.get(), size);
+  }
+  writer.writeEndOfFile();
+  return out;
 }
 
 // The metadata a valid checkpoint of `model` carries, as its loader reads it back.
@@ -173,6 +207,20 @@ std::vector<BadCheckpoint> bad_checkpoints() {
          return crafted_checkpoint(d, kCheckpointFormatVersion, meta, {Arch::kBnCnn, 4, 0.1});
        },
        "norm.std"},
+      // LibTorch trusts the size a tensor declares: it read past a shorter entry (a crash, or
+      // garbage weights). Sizes are checked before a byte is read.
+      {"tensor_data_shorter_than_its_tensor",
+       [](const std::string& d) { return with_short_tensor_data(good_checkpoint_bytes(d), 0.5); },
+       "shorter than its tensor"},
+      {"tensor_data_empty",
+       [](const std::string& d) { return with_short_tensor_data(good_checkpoint_bytes(d), 0); },
+       "shorter than its tensor"},
+      {"ensemble_member_tensor_data_shorter_than_its_tensor",
+       [](const std::string& d) {
+         const ModelConfig m{Arch::kBnCnn, 4, 0.1};
+         return with_short_tensor_data(crafted_ensemble(d, 2, meta_of(d, m), {m, m}), 0.75);
+       },
+       "shorter than its tensor"},
       {"ensemble_without_a_count",
        [](const std::string& d) {
          torch::serialize::OutputArchive archive;  // digits.format 2 and nothing else

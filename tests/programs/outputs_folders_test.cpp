@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <regex>
@@ -128,6 +129,82 @@ TEST(PredictOutput, ASymlinkIsFollowedNotReplacedAndDashIsStdout) {
   ASSERT_EQ(::stat("/dev/null", &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
+
+// An output named "" (a script's unset variable) is a usage error naming the option, never "not
+// given": nothing is written, not even a default file in the working folder.
+struct EmptyOutput {
+  std::string name;
+  std::string program;  // kPredict, kExport, kTrain or kDraw
+  std::string option;   // given as ""
+  // The rest of a command that would run and write without the empty output.
+  std::function<std::vector<std::string>(const ProgramInputs& in, const std::string& dir)> rest;
+};
+
+void PrintTo(const EmptyOutput& c, std::ostream* os) { *os << c.name; }
+
+std::vector<std::string> predict_rest(const ProgramInputs& in, const std::string&) {
+  return {"--threads", "1", "--quiet", "--checkpoint", in.checkpoint, "--csv", in.csv};
+}
+
+std::vector<std::string> export_rest(const ProgramInputs& in, const std::string&) {
+  return {"--checkpoint", in.checkpoint};
+}
+
+std::vector<std::string> train_rest(const std::string& dir, bool with_folder) {
+  std::vector<std::string> args =
+      command(kTrain, "--limit 50 --epochs 1 --width 4 --threads 1 --quiet",
+              {"--data", testing::mnist_sample_path()});
+  args.erase(args.begin());  // the program
+  if (with_folder) args.insert(args.end(), {"--checkpoint-dir", dir + "/ck"});
+  return args;
+}
+
+std::vector<std::string> draw_rest(const ProgramInputs& in, const std::string& dir) {
+  write_file(dir + "/stroke.replay", "down 0.5 0.2\nmove 0.5 0.8\nup\nwait 50\n");
+  return {"--threads",   "1",        "--exit-after-replay", "--checkpoint",
+          in.checkpoint, "--replay", dir + "/stroke.replay"};
+}
+
+class EmptyOutputName : public ::testing::TestWithParam<EmptyOutput> {};
+
+TEST_P(EmptyOutputName, IsAUsageErrorNamingTheOptionAndNothingIsWritten) {
+  const EmptyOutput& c = GetParam();
+  if (c.program == testing::kDraw && !fs::exists(testing::kDraw)) {
+    GTEST_SKIP() << "digit-draw is not built (DIGITS_BUILD_DRAW=OFF)";
+  }
+  ProgramInputs& in = program_inputs();
+  TempDir dir;
+  fs::create_directories(dir.file("cwd"));
+  std::vector<std::string> argv = {c.program};
+  for (const auto& a : c.rest(in, dir.path())) argv.push_back(a);
+  argv.insert(argv.end(), {c.option, ""});
+  ::setenv("SDL_VIDEODRIVER", "dummy", 1);
+  ::setenv("SDL_AUDIODRIVER", "dummy", 1);
+  ChildOptions where;
+  where.working_dir = dir.file("cwd");
+  const Outcome o = run(argv, dir.file("log"), where);
+  expect_exit(o, 2, {c.option});
+  EXPECT_TRUE(fs::is_empty(dir.file("cwd"))) << "wrote into the working folder";
+  EXPECT_FALSE(fs::exists(dir.file("ck"))) << "made the checkpoint folder";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Outputs, EmptyOutputName,
+    ::testing::Values(
+        EmptyOutput{"predict_out", kPredict, "--out", predict_rest},
+        EmptyOutput{"predict_probabilities", kPredict, "--probabilities", predict_rest},
+        EmptyOutput{"predict_misread_png", kPredict, "--misread-png", predict_rest},
+        EmptyOutput{"predict_confusion_png", kPredict, "--confusion-png", predict_rest},
+        EmptyOutput{"export_onnx", testing::kExport, "--onnx", export_rest},
+        EmptyOutput{"export_ensemble", testing::kExport, "--ensemble", export_rest},
+        EmptyOutput{
+            "train_checkpoint_dir", kTrain, "--checkpoint-dir",
+            [](const ProgramInputs&, const std::string& d) { return train_rest(d, false); }},
+        EmptyOutput{"train_tensorboard", kTrain, "--tensorboard",
+                    [](const ProgramInputs&, const std::string& d) { return train_rest(d, true); }},
+        EmptyOutput{"draw_screenshot", testing::kDraw, "--screenshot", draw_rest},
+        EmptyOutput{"draw_teach_file", testing::kDraw, "--teach-file", draw_rest}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(TrainOutput, ACheckpointFolderWhoseFilesAreTheDataIsRefused) {
   TempDir dir;
@@ -284,6 +361,81 @@ TEST(UnwritableCheckpoints, FullDiskStopsTheRunAndKeepsThePreviousCheckpoint) {
   expect_stopped_with_previous_checkpoint(o, ck, before);
   EXPECT_NE(o.err.find("File too large"), std::string::npos) << o.describe();
 }
+
+// A file-size limit (ulimit -f) as a shell leaves it: SIGXFSZ kills by default, so each program
+// ignores it and its write fails with EFBIG instead. Every program then ends with one line naming
+// the file and exit 1, and no NAME.tmp.PID is left beside it.
+struct LimitedWrite {
+  std::string name;
+  std::string program;
+  // The command, writing more than the limit into `dir`.
+  std::function<std::vector<std::string>(const ProgramInputs& in, const std::string& dir)> argv;
+};
+
+void PrintTo(const LimitedWrite& c, std::ostream* os) { *os << c.name; }
+
+class FileSizeLimit : public ::testing::TestWithParam<LimitedWrite> {};
+
+TEST_P(FileSizeLimit, EndsWithOneLineAndExit1AndLeavesNoTemporary) {
+  const LimitedWrite& c = GetParam();
+  if (c.program == testing::kDraw && !fs::exists(testing::kDraw)) {
+    GTEST_SKIP() << "digit-draw is not built (DIGITS_BUILD_DRAW=OFF)";
+  }
+  ProgramInputs& in = program_inputs();
+  TempDir dir;
+  fs::create_directories(dir.file("out"));
+  ::setenv("SDL_VIDEODRIVER", "dummy", 1);
+  ::setenv("SDL_AUDIODRIVER", "dummy", 1);
+  ChildOptions limited;
+  limited.max_file_bytes = 4096;
+  const Outcome o = run(c.argv(in, dir.file("out")), dir.file("log"), limited);
+  ASSERT_TRUE(o.exited) << "killed by signal " << o.code << " (" << ::strsignal(o.code) << ")\n"
+                        << o.describe();
+  EXPECT_EQ(o.code, 1) << o.describe();
+  ASSERT_FALSE(o.err.empty()) << o.describe();
+  const std::string program = fs::path(c.program).filename().string() + ": ";
+  const size_t last = o.err.rfind('\n', o.err.size() - 2) + 1;  // 0 when there is one line
+  // The error is the last line, said once ("digit-draw: loaded ..." may come before it).
+  EXPECT_EQ(o.err.compare(last, program.size(), program), 0) << o.describe();
+  EXPECT_NE(o.err.find("File too large", last), std::string::npos) << o.describe();
+  EXPECT_EQ(o.err.find("File too large"), o.err.find("File too large", last)) << o.describe();
+  EXPECT_NE(o.err.find(dir.file("out/"), last), std::string::npos) << o.describe();
+  for (const auto& e : fs::recursive_directory_iterator(dir.file("out"))) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << "left " << e.path();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Outputs, FileSizeLimit,
+    ::testing::Values(
+        LimitedWrite{
+            "train_checkpoint", kTrain,
+            [](const ProgramInputs&, const std::string& d) { return TinyRun{d + "/ck"}.argv(); }},
+        LimitedWrite{"predict_probabilities", kPredict,
+                     [](const ProgramInputs& in, const std::string& d) {
+                       std::string rows = testing::kaggle_header(false) + "\n";
+                       for (int r = 0; r < 100; ++r) rows += testing::kaggle_row(-1, r) + "\n";
+                       write_file(d + "/../test.csv", rows);
+                       return command(
+                           kPredict, "--threads 1 --quiet",
+                           {"--checkpoint", in.checkpoint, "--data", d + "/../test.csv", "--out",
+                            d + "/submission.csv", "--probabilities", d + "/probabilities.csv"});
+                     }},
+        LimitedWrite{"export_ensemble", testing::kExport,
+                     [](const ProgramInputs& in, const std::string& d) {
+                       return command(
+                           testing::kExport, "",
+                           {"--checkpoint", in.checkpoint, "--ensemble", d + "/model.pt"});
+                     }},
+        LimitedWrite{"draw_screenshot", testing::kDraw,
+                     [](const ProgramInputs& in, const std::string& d) {
+                       write_file(d + "/../stroke.replay",
+                                  "down 0.5 0.2\nmove 0.5 0.8\nup\nwait 50\n");
+                       return command(testing::kDraw, "--threads 1 --exit-after-replay",
+                                      {"--checkpoint", in.checkpoint, "--replay",
+                                       d + "/../stroke.replay", "--screenshot", d + "/shot.png"});
+                     }}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(UnwritableCheckpoints, ReadOnlyFolderStopsTheRunAndKeepsThePreviousCheckpoint) {
   TempDir dir;

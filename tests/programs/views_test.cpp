@@ -2,12 +2,15 @@
 // event files (--tensorboard), digit-predict's --confusion-png. Views of a run, never its state:
 // a chart that cannot be drawn is a warning, and training goes on.
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "digits/report/tensorboard.h"
@@ -28,6 +31,7 @@ using testing::read_png;
 using testing::run;
 using testing::TempDir;
 using testing::TinyRun;
+using testing::write_file;
 
 // The tiny run on 300 rows in batches of 32 (seed 4) for `epochs` epochs, with `more` options.
 std::vector<std::string> train(const std::string& ck, int64_t epochs,
@@ -152,6 +156,60 @@ TEST(TrainViews, WithoutGnuplotTrainingGoesOnAfterOneWarning) {
   auto log = read_metrics_log(ck + "/metrics.csv");
   ASSERT_TRUE(log);
   EXPECT_EQ(log->size(), 2u);
+}
+
+// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
+bool ended(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  return stat.empty() || paren == std::string::npos || stat.compare(paren + 2, 1, "Z") == 0;
+}
+
+// A plotting helper that leaves a process behind holding its output pipes (a daemon of its own,
+// a stray `sleep &`) never holds up the work: training finishes, with one warning about the
+// chart, and digit-predict --confusion-png fails at once, not when that process ends; what the
+// helper left is killed with it.
+TEST(Views, AHelperWhoseChildHoldsItsPipesNeverHoldsUpTheWork) {
+  TempDir dir;
+  const std::string pid_file = dir.file("grandchild.pid");
+  write_file(dir.file("gnuplot"),
+             "#!/bin/sh\ncat >/dev/null\nsleep 120 &\necho $! >" + pid_file + "\nexit 0\n");
+  fs::permissions(dir.file("gnuplot"), fs::perms::owner_all);
+  ::setenv("DIGITS_GNUPLOT", dir.file("gnuplot").c_str(), 1);
+  const std::string ck = dir.file("ck");
+  auto start = std::chrono::steady_clock::now();
+  const Outcome trained = run(train(ck, 2), dir.file("train"));
+  const auto train_time = std::chrono::steady_clock::now() - start;
+  start = std::chrono::steady_clock::now();
+  const Outcome drawn =
+      run(command(kPredict, "--quiet --limit 300",
+                  {"--checkpoint", ck + "/last.pt", "--data", testing::mnist_sample_path(),
+                   "--confusion-png", dir.file("confusion.png")}),
+          dir.file("predict"));
+  const auto predict_time = std::chrono::steady_clock::now() - start;
+  ::unsetenv("DIGITS_GNUPLOT");
+
+  ASSERT_EQ(trained.code, 0) << trained.describe();
+  EXPECT_LT(train_time, std::chrono::seconds(60)) << "the helper's child held training up";
+  const auto warning = trained.err.find("warning: ");
+  EXPECT_NE(warning, std::string::npos) << trained.err;
+  EXPECT_EQ(trained.err.find("warning: ", warning + 1), std::string::npos) << trained.err;
+  auto log = read_metrics_log(ck + "/metrics.csv");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->size(), 2u);
+
+  EXPECT_TRUE(drawn.exited && drawn.code == 1) << drawn.describe();
+  EXPECT_NE(drawn.err.find(dir.file("confusion.png")), std::string::npos) << drawn.describe();
+  EXPECT_LT(predict_time, std::chrono::seconds(60)) << "the helper's child held prediction up";
+  EXPECT_FALSE(fs::exists(dir.file("confusion.png")));
+
+  const std::string pid_text = read_file(pid_file);
+  ASSERT_FALSE(pid_text.empty()) << "the stand-in never ran";
+  const pid_t grandchild = static_cast<pid_t>(std::stol(pid_text));
+  for (int i = 0; i < 100 && !ended(grandchild); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(ended(grandchild)) << "the helper's child " << grandchild << " was left running";
 }
 
 TEST(TrainViews, ATensorBoardFolderThatCannotBeMadeStopsBeforeTraining) {

@@ -45,6 +45,7 @@ struct Outcome {
 struct ChildOptions {
   rlim_t max_file_bytes = RLIM_INFINITY;    // RLIMIT_FSIZE: writes past it fail with EFBIG
   rlim_t max_memory_bytes = RLIM_INFINITY;  // RLIMIT_AS: allocations past it fail
+  std::string working_dir = "";             // where it runs; "" for the test's own
 };
 
 // A program running in the background with stdout and stderr going to files.
@@ -62,9 +63,11 @@ class Child {
       const int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(err, 2);
+      if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) ::_exit(126);
       if (options.max_file_bytes != RLIM_INFINITY) {
-        // Ignored, SIGXFSZ turns a write past the limit into EFBIG, as a full disk gives ENOSPC.
-        ::signal(SIGXFSZ, SIG_IGN);
+        // SIGXFSZ as a shell leaves it (its default kills): each program must ignore it itself,
+        // so that a write past the limit fails with EFBIG, as a full disk gives ENOSPC.
+        ::signal(SIGXFSZ, SIG_DFL);
         const rlimit limit{options.max_file_bytes, options.max_file_bytes};
         ::setrlimit(RLIMIT_FSIZE, &limit);
       }

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "digits/checkpoint/checkpoint.h"
@@ -362,6 +363,37 @@ TEST(Distributed, WhenARankDiesTheLauncherStopsTheOthersAndSaysWhich) {
             std::string::npos)
       << o.err;
   EXPECT_TRUE(load_checkpoint(dir.file("last.pt")));
+}
+
+// What can be checked once is checked before any worker starts, within reason of the machine: a
+// thousand workers on a few cores, data or a checkpoint that is not there, data that is not a
+// file. One line from the launcher, exit 2, and no worker's words.
+TEST(Distributed, TheLauncherChecksWhatItCanOnceBeforeAnyWorkerStarts) {
+  SKIP_WITHOUT_DISTRIBUTED();
+  TempDir dir;
+  const std::string common = " --limit 10 --width 4 --threads 1 --quiet --checkpoint-dir " +
+                             dir.file("ck") + " --nproc-per-node ";
+  // More than four workers per core (--nproc-per-node 1024 on a machine of fewer than 256).
+  const int64_t too_many = 4 * std::max(1u, std::thread::hardware_concurrency()) + 1;
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"--data " + dir.file("missing.csv") + common + "2",
+       dir.file("missing.csv") + ": no such file"},
+      {"--data -" + common + "2", "-: standard input is not read as data"},
+      {"--resume " + dir.file("nope.pt") + common + "2", dir.file("nope.pt")},
+  };
+  if (too_many <= 1024) {  // the option's own bound
+    const std::string n = std::to_string(too_many);
+    cases.push_back({"--data " + testing::mnist_sample_path() + common + n,
+                     "--nproc-per-node " + n + ": more than 4 workers per core"});
+  }
+  for (const auto& [args, needle] : cases) {
+    const auto start = Clock::now();
+    const auto o = testing::run(command(kTrain, args), dir.file("log"));
+    testing::expect_clean_error(o, {needle});
+    EXPECT_EQ(o.err.find("rank "), std::string::npos) << args << "\n" << o.describe();
+    EXPECT_FALSE(std::filesystem::exists(dir.file("ck"))) << args;
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(60)) << args;
+  }
 }
 
 TEST(Distributed, WithoutGlooTheLauncherSaysItIsNotCompiledIn) {

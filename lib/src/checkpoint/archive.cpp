@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "checkpoint/zip_check.h"
 #include "digits/checkpoint/metadata.h"
@@ -86,6 +87,10 @@ Result<std::string> read_file(const std::string& path) {
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 void write_network(torch::serialize::OutputArchive& archive, const Checkpoint& c, int64_t format) {
+  // Never metadata that reads back as something else (its callers catch this).
+  if (const std::string problem = metadata_problem(c); !problem.empty()) {
+    throw std::invalid_argument(problem);
+  }
   archive.write(kFormatKey, c10::IValue(format));
   archive.write(kMetaKey, c10::IValue(encode_metadata(c)));
   torch::serialize::OutputArchive model;

@@ -17,6 +17,9 @@ namespace digits::detail {
 inline constexpr const char* kFormatKey = "digits.format";
 inline constexpr const char* kMetaKey = "digits.meta";
 inline constexpr const char* kMembersKey = "digits.members";
+// The most networks an ensemble file holds, for its writer and its reader alike: a bound no file
+// near the 5 MB of a shipped model comes close to; it stops a forged count.
+inline constexpr int64_t kMaxEnsembleMembers = 1000;
 
 // The first line of an exception's text (LibTorch appends a backtrace).
 std::string first_line(const std::string& s);
@@ -24,7 +27,8 @@ std::string first_line(const std::string& s);
 // Writes `archive` to `path` atomically.
 Status save_archive(const std::string& path, torch::serialize::OutputArchive& archive);
 
-// Writes what every network of a file has: the format, its metadata and weights.
+// Writes what every network of a file has: the format, its metadata and weights. Throws
+// std::invalid_argument when the metadata cannot be written as it is (metadata_problem).
 void write_network(torch::serialize::OutputArchive& archive, const Checkpoint& c, int64_t format);
 
 // A digits file opened: its archive (zip checked first) and format version.

@@ -26,11 +26,9 @@ Result<std::vector<Checkpoint>> read_ensemble(const std::string& path, OpenedFil
     return Error{path + ": an ensemble file (format 2) without " + std::string(kMembersKey)};
   }
   const int64_t n = count.toInt();
-  // A bound no file near the 5 MB of a shipped model comes close to; it stops a forged count.
-  constexpr int64_t kMaxMembers = 1000;
-  if (n < 2 || n > kMaxMembers) {
+  if (n < 2 || n > detail::kMaxEnsembleMembers) {
     return Error{path + ": " + kMembersKey + "=" + std::to_string(n) + " is not a number of " +
-                 "ensemble members (2.." + std::to_string(kMaxMembers) + ")"};
+                 "ensemble members (2.." + std::to_string(detail::kMaxEnsembleMembers) + ")"};
   }
   std::vector<Checkpoint> members;
   for (int64_t i = 0; i < n; ++i) {
@@ -52,6 +50,12 @@ Result<std::vector<Checkpoint>> read_ensemble(const std::string& path, OpenedFil
 
 Status save_ensemble(const std::string& path, const std::vector<Checkpoint>& members) {
   if (members.empty()) return Error{path + ": no network to save"};
+  // Never a file that every program would refuse to read.
+  if (static_cast<int64_t>(members.size()) > detail::kMaxEnsembleMembers) {
+    return Error{path + ": " + std::to_string(members.size()) +
+                 " networks are more than an ensemble file holds (at most " +
+                 std::to_string(detail::kMaxEnsembleMembers) + "); nothing was written"};
+  }
   for (size_t i = 0; i < members.size(); ++i) {
     if (!members[i].net)
       return Error{path + ": member " + std::to_string(i + 1) + " has no network"};

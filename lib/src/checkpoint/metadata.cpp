@@ -2,6 +2,7 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -18,7 +19,13 @@ using detail::format_real;
 template <class T>
 std::string read_integer(T& field, const std::string& text) {
   const auto v = detail::parse_number<T>(text);
-  if (!v) return "is not an integer";
+  if (!v) {
+    // Digits the field cannot hold (a 20-digit epoch) are out of range; the rest not a number.
+    const size_t first = !text.empty() && text[0] == '-' ? 1 : 0;
+    const bool digits =
+        text.size() > first && text.find_first_not_of("0123456789", first) == std::string::npos;
+    return digits ? "is out of range (no run writes it)" : "is not an integer";
+  }
   field = *v;
   return {};
 }
@@ -42,13 +49,13 @@ bool accuracy(double a) { return std::isnan(a) || (a >= 0 && a <= 1); }
   MetadataKey {                                                                       \
     key, meaning, [](const Checkpoint& c) { return std::to_string(c.field); },        \
         [](Checkpoint& c, const std::string& t) { return read_integer(c.field, t); }, \
-        [](const Checkpoint& c) { return range; }                                     \
+        []([[maybe_unused]] const Checkpoint& c) { return range; }                    \
   }
 #define DIGITS_REAL_KEY(key, meaning, field, nan_ok, range)                                \
   MetadataKey {                                                                            \
     key, meaning, [](const Checkpoint& c) { return format_real(c.field); },                \
         [](Checkpoint& c, const std::string& t) { return read_real(c.field, t, nan_ok); }, \
-        [](const Checkpoint& c) { return range; }                                          \
+        []([[maybe_unused]] const Checkpoint& c) { return range; }                         \
   }
 
 std::vector<MetadataKey> make_keys() {
@@ -125,6 +132,67 @@ std::string encode_metadata(const Checkpoint& c) {
   return text;
 }
 
+namespace {
+
+bool has_control_character(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f;
+  });
+}
+
+// Progress that no run of the stored options writes, as far as the metadata tells (the trainer
+// checks an epoch's exact batches on resuming): past the run's last epoch; batches or images of an
+// epoch beyond what data.rows allows; images without batches, or batches without images. "" or
+// the key and what is wrong. The run's options bound only where the file stores them.
+std::string progress_problem(const Checkpoint& c, const TrainConfig& run) {
+  const RunProgress& p = c.progress;
+  const auto key = [](const char* name, int64_t v) {
+    return std::string(name) + "=" + std::to_string(v);
+  };
+  const bool has_epochs = c.train_options.count("epochs") > 0;
+  if (has_epochs && p.epoch > run.epochs) {
+    return key("epoch", p.epoch) + " is past the run's train.epochs=" + std::to_string(run.epochs);
+  }
+  if (has_epochs && p.epoch == run.epochs && p.batch_in_epoch > 0) {
+    return key("batch_in_epoch", p.batch_in_epoch) + " is after the run's last epoch";
+  }
+  if (c.train_options.count("batch-size") > 0 && c.data.rows > 0) {
+    const int64_t global_batch = run.batch_size * run.distributed.world_size;
+    const int64_t most = (c.data.rows + global_batch - 1) / global_batch;  // all rows trained
+    if (p.batch_in_epoch > most) {
+      return key("batch_in_epoch", p.batch_in_epoch) + " is more than the " + std::to_string(most) +
+             " batches of " + std::to_string(global_batch) + " that " +
+             key("data.rows", c.data.rows) + " make";
+    }
+    if (p.epoch_samples > c.data.rows + global_batch) {
+      return key("epoch_samples", p.epoch_samples) + " is more images than " +
+             key("data.rows", c.data.rows) + " hold";
+    }
+  }
+  if ((p.batch_in_epoch == 0) != (p.epoch_samples == 0)) {
+    return key("epoch_samples", p.epoch_samples) + " does not go with " +
+           key("batch_in_epoch", p.batch_in_epoch);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string metadata_problem(const Checkpoint& c) {
+  for (const auto& [key, value] : c.train_options) {
+    if (key.empty() || key.find('=') != std::string::npos || has_control_character(key)) {
+      return "checkpoint metadata: a run option's name is empty or holds '=' or a control "
+             "character";
+    }
+    if (has_control_character(value)) {
+      return "checkpoint metadata: " + std::string(kTrainOptionPrefix) + key +
+             " holds a control character (a line break would be read back as another key)";
+    }
+  }
+  return {};
+}
+
 Status decode_metadata(const std::string& where, const std::string& text, Checkpoint& c) {
   const std::string prefix = where + ": checkpoint metadata: ";
   std::map<std::string, std::string> values;
@@ -156,8 +224,10 @@ Status decode_metadata(const std::string& where, const std::string& text, Checkp
     if (k.compare(0, train.size(), train) == 0) c.train_options[k.substr(train.size())] = v;
   }
   // The same checks as the command line's, so an edited file cannot carry what no run could.
-  if (auto options = decode_options(c.train_options); !options) {
-    return Error{prefix + options.error().message};
+  auto options = decode_options(c.train_options);
+  if (!options) return Error{prefix + options.error().message};
+  if (const std::string problem = progress_problem(c, *options); !problem.empty()) {
+    return Error{prefix + problem + " (no run writes it)"};
   }
   return {};
 }

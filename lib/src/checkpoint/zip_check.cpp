@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
+
+#include "checkpoint/pickle_check.h"
 
 namespace digits::detail {
 
@@ -127,8 +130,10 @@ std::optional<DirectoryEntry> read_entry(const std::string& b, size_t at, size_t
 }
 
 // Inflates a raw deflate stream of `size` bytes that should give `expected` bytes, and computes
-// the CRC-32 of what it gives. False when the stream is broken or its length is not `expected`.
-bool inflate_crc(const char* in, uint64_t size, uint64_t expected, uLong* sum) {
+// the CRC-32 of what it gives (and keeps it in `text`, when given). False when the stream is
+// broken or its length is not `expected`.
+bool inflate_crc(const char* in, uint64_t size, uint64_t expected, uLong* sum,
+                 std::string* text = nullptr) {
   if (size > (1u << 30) || expected > (1u << 30)) return false;  // LibTorch deflates only code
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return false;
@@ -143,6 +148,9 @@ bool inflate_crc(const char* in, uint64_t size, uint64_t expected, uLong* sum) {
     rc = inflate(&z, Z_NO_FLUSH);
     const auto got = out.size() - z.avail_out;
     *sum = crc32(*sum, out.data(), static_cast<uInt>(got));
+    if (text != nullptr && total + got <= expected) {
+      text->append(reinterpret_cast<const char*>(out.data()), got);
+    }
     total += got;
     if (total > expected || (rc == Z_BUF_ERROR && z.avail_in == 0)) break;
   }
@@ -150,8 +158,9 @@ bool inflate_crc(const char* in, uint64_t size, uint64_t expected, uLong* sum) {
   return rc == Z_STREAM_END && total == expected;
 }
 
-// The entry's data checked against its local header and its CRC-32; "" or the problem.
-std::string check_entry(const std::string& b, const DirectoryEntry& e) {
+// The entry's data checked against its local header and its CRC-32; "" or the problem. Sets
+// `data_at` to where the data starts.
+std::string check_entry(const std::string& b, const DirectoryEntry& e, uint64_t* data_at) {
   const size_t n = b.size();
   const std::string name = preview_name(b.substr(e.name_at, e.name_len));
   const uint64_t local = e.local_offset;
@@ -163,6 +172,7 @@ std::string check_entry(const std::string& b, const DirectoryEntry& e) {
   if (data > n || e.compressed > n - data) {
     return kTruncated + "entry '" + name + "' lies past the end of the file)";
   }
+  *data_at = data;
   // The name is stored twice (the CRC covers neither); LibTorch crashes on a class whose
   // source it cannot find, so a changed name must not get through.
   if (local_name_len != e.name_len ||
@@ -193,6 +203,44 @@ std::string check_entry(const std::string& b, const DirectoryEntry& e) {
   return {};
 }
 
+// An entry found in the directory, its data at `data`.
+struct Entry {
+  DirectoryEntry e;
+  uint64_t data = 0;
+};
+
+// Every tensor the archive's pickles declare against the entry that holds its bytes: LibTorch
+// reads PREFIX/data.pkl's storages from PREFIX/data/KEY and PREFIX/constants.pkl's from
+// PREFIX/constants/KEY, trusting the sizes the pickle declares. "" or the problem.
+std::string check_tensors(const std::string& b, const std::map<std::string, Entry>& entries) {
+  for (const auto& [name, entry] : entries) {
+    const size_t slash = name.find('/');
+    if (slash == std::string::npos || name.find('/', slash + 1) != std::string::npos) continue;
+    const std::string prefix = name.substr(0, slash + 1), file = name.substr(slash + 1);
+    if (file != "data.pkl" && file != "constants.pkl") continue;
+    const std::string folder = prefix + file.substr(0, file.size() - 4) + "/";
+    std::string text;
+    const DirectoryEntry& e = entry.e;
+    if (e.method == 0) {
+      text = b.substr(entry.data, e.compressed);
+    } else {
+      uLong sum = crc32(0L, Z_NULL, 0);
+      if (!inflate_crc(b.data() + entry.data, e.compressed, e.uncompressed, &sum, &text)) {
+        return "damaged checkpoint: '" + preview_name(name) + "' does not inflate";
+      }
+    }
+    const std::string problem =
+        check_pickled_tensors(text, preview_name(name), [&](const std::string& key) {
+          const auto it = entries.find(folder + key);
+          return it == entries.end() ? std::nullopt
+                                     : std::optional<DataEntry>(DataEntry{
+                                           preview_name(it->first), it->second.e.uncompressed});
+        });
+    if (!problem.empty()) return problem;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string verify_zip(const std::string& b) {
@@ -206,15 +254,22 @@ std::string verify_zip(const std::string& b) {
   }
   size_t at = dir->offset;
   const size_t dir_end = dir->offset + dir->size;
+  std::map<std::string, Entry> entries;
   for (uint64_t i = 0; i < dir->entries; ++i) {
     const auto entry = read_entry(b, at, dir_end);
     if (!entry) {
       return "damaged checkpoint: its zip directory is broken at entry " + std::to_string(i + 1);
     }
-    if (auto p = check_entry(b, *entry); !p.empty()) return p;
+    uint64_t data = 0;
+    if (auto p = check_entry(b, *entry, &data); !p.empty()) return p;
+    // One entry per name: a second would leave which one LibTorch reads to its zip reader.
+    const std::string name = b.substr(entry->name_at, entry->name_len);
+    if (!entries.emplace(name, Entry{*entry, data}).second) {
+      return "damaged checkpoint: it holds entry '" + preview_name(name) + "' twice";
+    }
     at += entry->record_size;
   }
-  return {};
+  return check_tensors(b, entries);
 }
 
 }  // namespace digits::detail

@@ -40,6 +40,16 @@ constexpr int64_t kMaxPartBytes = 30 << 20;
 // How far ahead of the first split point the format sniffer and the split search look.
 constexpr size_t kPeekBytes = 1 << 16;
 
+// LineReader hands out lines as C strings, so a line that begins with NUL bytes (a block zeroed
+// by a crash) would read as a blank line and be skipped, shifting every later row. Every NUL
+// becomes DEL (0x7f), which no Kaggle CSV holds either: the row parser names such a line.
+void unmask_nul_bytes(char* bytes, int size) {
+  char* const end = bytes + size;
+  for (char* p = bytes; (p = static_cast<char*>(std::memchr(p, '\0', end - p))) != nullptr;) {
+    *p++ = detail::kNulStandIn;
+  }
+}
+
 // Feeds fast-cpp-csv-parser's LineReader from zlib, which reads gzip and plain files alike.
 class GzByteSource : public io::ByteSourceBase {
  public:
@@ -48,6 +58,7 @@ class GzByteSource : public io::ByteSourceBase {
   int read(char* buffer, int size) override {
     const auto r = detail::gz_read(file_, buffer, static_cast<unsigned>(size));
     if (!r.problem.empty()) throw std::runtime_error(r.problem);
+    unmask_nul_bytes(buffer, r.bytes);
     return r.bytes;
   }
 
@@ -83,6 +94,7 @@ class FileRangeByteSource : public io::ByteSourceBase {
       done += static_cast<int>(n);
       pos_ += n;
     }
+    unmask_nul_bytes(buffer, done);
     return done;
   }
 

@@ -115,6 +115,16 @@ std::string parse_row_checked(const char* line, bool labelled, uint8_t* out, int
   return {};
 }
 
+// A line that holds NUL (as kNulStandIn) or another control byte is not text: a damaged block,
+// or not a CSV file at all. A tab or a lone CR is one too; CRLF's CR is gone before this.
+bool holds_binary(const char* line) {
+  for (const char* p = line; *p; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == static_cast<unsigned char>(kNulStandIn)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string expected_header(CsvFormat format) {
@@ -141,6 +151,10 @@ std::string parse_header(const char* line, bool* labelled) {
 
 std::string parse_row(const char* line, bool labelled, uint8_t* out, int64_t* label) {
   if (parse_row_fast(line, labelled, out, label)) return {};
+  if (holds_binary(line)) {
+    return "holds NUL or other control bytes, not a CSV row (binary data, or a block of the "
+           "file zeroed by a crash)";
+  }
   int column = 0;
   std::string problem = parse_row_checked(line, labelled, out, label, &column);
   if (problem.empty()) return {};

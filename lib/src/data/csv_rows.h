@@ -12,6 +12,10 @@
 
 namespace digits::detail {
 
+// What the reader puts where a file has a NUL byte, so that the line is not cut short there (a
+// line is a C string): DEL, which no Kaggle CSV holds either.
+inline constexpr char kNulStandIn = '\x7f';
+
 // The header of `format`: "label,pixel0,...,pixel783" or "pixel0,...,pixel783".
 std::string expected_header(CsvFormat format);
 
@@ -20,7 +24,8 @@ std::string expected_header(CsvFormat format);
 std::string parse_header(const char* line, bool* labelled);
 
 // Parses one row of the format (`labelled`: the train format) into `out` (784 pixels) and
-// `label`. Returns "" or the problem, starting with the column it is in ("column 5: ...").
+// `label`. Returns "" or the problem, starting with the column it is in ("column 5: ..."); a line
+// holding NUL (kNulStandIn) or other control bytes is binary data, said so.
 std::string parse_row(const char* line, bool labelled, uint8_t* out, int64_t* label);
 
 }  // namespace digits::detail

@@ -1,8 +1,11 @@
 #include "digits/data/training_data.h"
 
 #include <ATen/Parallel.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "digits/core/random.h"
 #include "digits/ink/unipen.h"
@@ -16,7 +19,32 @@ DataOptions data_options(const TrainConfig& config) {
   d.pen_warp = config.pen_warp;
   // Only bent strokes depend on the seed: runs of other seeds otherwise load the same data.
   d.pen_warp_seed = config.pen_warp > 0 ? config.seed : 0;
+  d.source = config.data_source;
   return d;
+}
+
+Status check_data_files(const std::vector<std::string>& paths, const std::string& source) {
+  // Read twice: the first bytes tell a file's kind (is_unipen_file), then it is read whole; a
+  // stream would lose those bytes and be blamed for what follows them.
+  const std::string why =
+      "a data file is read twice (its first bytes tell its kind, then it is read whole); save "
+      "the stream to a file and name that";
+  for (const auto& path : paths) {
+    const std::string named = source.empty() ? path : path + " (" + source + ")";
+    if (path == "-") return Error{"-: standard input is not read as data: " + why};
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return Error{named + ": no such file"};
+      return Error{named + ": cannot read: " + std::strerror(errno)};
+    }
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) continue;  // a folder: the readers say so
+    std::string kind = "something";
+    if (S_ISFIFO(st.st_mode)) kind = "a pipe or FIFO";
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) kind = "a device";
+    if (S_ISSOCK(st.st_mode)) kind = "a socket";
+    return Error{named + ": is " + kind + ", not a regular file: " + why};
+  }
+  return {};
 }
 
 bool is_unipen_file(const std::string& path) { return looks_like_unipen(file_head(path)); }
@@ -70,6 +98,7 @@ RowOrigin csv_origin(int64_t rows, int64_t file) {
 Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options) {
   if (paths.empty()) return Error{"no data file given"};
   if (options.pen_brushes.empty()) return Error{"no pen brush given"};
+  DIGITS_RETURN_IF_ERROR(check_data_files(paths, options.source));
   std::vector<Dataset> parts;
   int64_t digits_read = 0, pen_digits = 0;
   bool any_pen = false;

@@ -792,25 +792,10 @@ Result<std::vector<InkSample>> parse_inkml(std::string_view text, const std::str
 }
 
 Result<std::vector<InkSample>> load_inkml(const std::string& path) {
-  gzFile gz = gzopen(path.c_str(), "rb");
-  if (gz == nullptr) return Error{path + ": cannot open: " + std::strerror(errno)};
-  std::string text;
-  char buffer[1 << 16];
-  for (;;) {
-    const auto r = detail::gz_read(gz, buffer, sizeof buffer);
-    if (!r.problem.empty()) {
-      gzclose(gz);
-      return Error{path + ": " + r.problem};
-    }
-    if (r.bytes == 0) break;
-    text.append(buffer, static_cast<size_t>(r.bytes));
-    if (text.size() > kMaxFileBytes) {
-      gzclose(gz);
-      return Error{path + ": is over 32 MiB; InkML files of handwriting are far smaller"};
-    }
-  }
-  gzclose(gz);
-  return parse_inkml(text, path);
+  auto text = detail::read_text_file(
+      path, kMaxFileBytes, "is over 32 MiB; InkML files of handwriting are far smaller");
+  if (!text) return text.error();
+  return parse_inkml(*text, path);
 }
 
 bool looks_like_inkml(std::string_view head) {

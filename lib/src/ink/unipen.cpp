@@ -25,6 +25,11 @@ Error at(const std::string& name, int64_t line, const std::string& what) {
   return Error{name + ":" + std::to_string(line) + ": " + what};
 }
 
+// `text` without a UTF-8 byte-order mark at its start (editors on Windows add one).
+std::string_view without_bom(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -105,6 +110,7 @@ std::optional<std::string> parse_delineation(std::string_view text, int64_t coun
 
 // Reads the file's instructions; the callers make digits or numbers of the segments.
 Result<Scan> scan_unipen(std::string_view text, const std::string& name, Labels labels) {
+  text = without_bom(text);  // line 1 stays line 1
   Scan scan;
   std::vector<Component>& components = scan.components;
   std::vector<Segment>& segments = scan.segments;
@@ -356,27 +362,10 @@ Result<std::vector<InkSample>> parse_unipen_ink(std::string_view text, const std
 
 namespace {
 
-// The whole file, decompressed when it is gzip (zlib reads plain files too).
+// The whole file, decompressed when it is gzip.
 Result<std::string> read_text(const std::string& path) {
-  gzFile gz = gzopen(path.c_str(), "rb");
-  if (gz == nullptr) return Error{path + ": cannot open: " + std::strerror(errno)};
-  std::string text;
-  char buffer[1 << 16];
-  for (;;) {
-    const auto r = detail::gz_read(gz, buffer, sizeof buffer);
-    if (!r.problem.empty()) {
-      gzclose(gz);
-      return Error{path + ": " + r.problem};
-    }
-    if (r.bytes == 0) break;
-    text.append(buffer, static_cast<size_t>(r.bytes));
-    if (text.size() > kMaxFileBytes) {
-      gzclose(gz);
-      return Error{path + ": is over 1 GiB of text; not a UNIPEN file of digits"};
-    }
-  }
-  gzclose(gz);
-  return text;
+  return detail::read_text_file(path, kMaxFileBytes,
+                                "is over 1 GiB of text; not a UNIPEN file of digits");
 }
 
 }  // namespace
@@ -394,6 +383,7 @@ Result<std::vector<InkSample>> load_unipen_ink(const std::string& path) {
 }
 
 bool looks_like_unipen(std::string_view text) {
+  text = without_bom(text);
   const size_t at = text.find_first_not_of(" \t\r\n");
   return at != std::string_view::npos && text[at] == '.';
 }

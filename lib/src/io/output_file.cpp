@@ -30,16 +30,31 @@ bool is_stdout(const std::string& path) { return path == "-" || path == "/dev/st
 
 bool is_discard(const std::string& path) { return path == "/dev/null"; }
 
-Status check_output(const std::string& output, const std::string& option,
-                    const std::vector<std::string>& inputs) {
-  if (is_stdout(output) || is_discard(output)) return {};
+std::string output_problem(const std::string& output, OutputKind kind) {
+  if (is_stdout(output)) {
+    return kind == OutputKind::kText ? std::string()
+                                     : "is standard output, where a binary file (an image, a "
+                                       "model) would mix with what the program prints; name a "
+                                       "file";
+  }
+  if (is_discard(output)) return {};
   struct stat st {};
   if (::stat(output.c_str(), &st) != 0) return {};  // nothing there yet (or a dangling link)
   if (!S_ISREG(st.st_mode)) {
-    return Error{option + " " + output + ": is " + kind_of(st.st_mode) +
-                 ", not a file this program may replace; name a regular file (or - for "
-                 "standard output)"};
+    return "is " + kind_of(st.st_mode) + ", not a file this program may replace; name a " +
+           (kind == OutputKind::kText ? "regular file (or - for standard output)" : "regular file");
   }
+  return {};
+}
+
+Status check_output(const std::string& output, const std::string& option,
+                    const std::vector<std::string>& inputs, OutputKind kind) {
+  if (const std::string problem = output_problem(output, kind); !problem.empty()) {
+    return Error{option + " " + output + ": " + problem};
+  }
+  if (is_stdout(output) || is_discard(output)) return {};
+  struct stat st {};
+  if (::stat(output.c_str(), &st) != 0) return {};  // nothing there yet (or a dangling link)
   const FileId out{st.st_dev, st.st_ino};
   for (const auto& input : inputs) {
     if (file_id(input) == out) {
@@ -70,9 +85,9 @@ bool same_output(const std::string& a, const std::string& b) {
 Status check_outputs(const std::vector<NamedOutput>& outputs,
                      const std::vector<std::string>& inputs) {
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [option, path] = outputs[i];
+    const auto& [option, path, kind] = outputs[i];
     if (path.empty()) continue;
-    DIGITS_RETURN_IF_ERROR(check_output(path, option, inputs));
+    DIGITS_RETURN_IF_ERROR(check_output(path, option, inputs, kind));
     if (is_stdout(path) || is_discard(path)) continue;
     for (size_t j = 0; j < i; ++j) {
       const auto& earlier = outputs[j];

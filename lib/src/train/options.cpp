@@ -64,8 +64,60 @@ Range at_least(double lo) { return {lo, kInf, false, {}}; }
 Range between(double lo, double hi) { return {lo, hi, false, {}}; }
 Range any() { return {}; }
 
+// `text` on one line: control bytes as C escapes ("d\nx" shows as d\nx), so that a message never
+// breaks in two.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7f) {
+      out += ch;
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else {
+      const char* hex = "0123456789abcdef";
+      out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    }
+  }
+  return out;
+}
+
 Error bad_value(const std::string& name, const std::string& text, const std::string& why) {
-  return Error{"--" + name + " " + text + ": " + why};
+  return Error{"--" + name + " " + printable(text) + ": " + why};
+}
+
+// Text a checkpoint stores (--data, any stored text option) holds no control character: its
+// metadata is one key=value per line, and a line break in a file's name would be read back as
+// another key. "" when `text` is fine.
+std::string control_character_problem(const std::string& text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      return "holds a control character (" + printable(std::string(1, ch)) +
+             "), which a checkpoint cannot store (one option per line); rename it";
+    }
+  }
+  return {};
+}
+
+// Why an integer field cannot take `text`: an integer beyond the field's type (a 20-digit
+// --epochs) is out of range, anything else is not an integer.
+template <class T>
+std::string integer_problem(const std::string& text, const Range& range) {
+  const bool negative = !text.empty() && text[0] == '-';
+  const size_t first = negative ? 1 : 0;
+  if (text.size() == first || text.find_first_not_of("0123456789", first) != std::string::npos) {
+    return "not an integer";
+  }
+  if (negative ? range.lo > -kInf : range.hi < kInf) {
+    return "out of range: must be " + range.sentence(true);
+  }
+  return "out of range: the " + std::string(negative ? "smallest" : "largest") + " is " +
+         std::to_string(negative ? std::numeric_limits<T>::min() : std::numeric_limits<T>::max());
 }
 
 Status one_value(const std::string& name, const std::vector<std::string>& values) {
@@ -96,7 +148,10 @@ OptionSpec number(std::string name, std::string help, Ref ref, Range range,
     if (auto st = one_value(n, values); !st) return st;
     const auto v = parse_number<T>(values[0]);
     if (!v) {
-      return Status(bad_value(n, values[0], kInteger ? "not an integer" : "not a finite number"));
+      if constexpr (kInteger) {
+        return Status(bad_value(n, values[0], integer_problem<T>(values[0], range)));
+      }
+      return Status(bad_value(n, values[0], "not a finite number"));
     }
     if (!range.contains(static_cast<double>(*v))) {
       return Status(bad_value(n, values[0], "must be " + range.sentence(kInteger)));
@@ -143,8 +198,12 @@ OptionSpec text(std::string name, std::string help, Ref ref, OptionRole role) {
   o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
     return {ref(const_cast<TrainConfig&>(c))};
   };
-  o.set = [ref, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
+  o.set = [ref, n = o.name, stored = role != OptionRole::kSession](
+              TrainConfig& c, const std::vector<std::string>& values) {
     if (auto st = one_value(n, values); !st) return st;
+    if (auto problem = control_character_problem(values[0]); stored && !problem.empty()) {
+      return Status(bad_value(n, values[0], problem));
+    }
     ref(c) = values[0];
     return Status();
   };
@@ -194,9 +253,15 @@ std::vector<OptionSpec> make_table() {
     data.role = OptionRole::kData;
     data.show_default = false;
     data.get = [](const TrainConfig& c) { return c.data_paths; };
-    data.set = [](TrainConfig& c, const std::vector<std::string>& values) {
+    data.set = [](TrainConfig& c, const std::vector<std::string>& values) -> Status {
+      for (const auto& path : values) {
+        if (auto problem = control_character_problem(path); !problem.empty()) {
+          return bad_value("data", path, problem);
+        }
+      }
       c.data_paths = values;
-      return Status();
+      c.data_source.clear();  // named here, wherever they came from before
+      return {};
     };
     t.push_back(std::move(data));
   }

@@ -14,6 +14,8 @@ Result<Resumption> read_resumption(const std::string& checkpoint_path, bool fine
   Resumption r{std::move(loaded.value()), stored.value(),
                fine_tune ? ResumeMode::kFineTune : ResumeMode::kExact};
   r.config.distributed.world_size = 1;
+  // A data file that is not where the run found it is named with where its path came from.
+  r.config.data_source = "the --data of the checkpoint's run, " + checkpoint_path;
   std::string dir =
       std::filesystem::path(checkpoint_path).parent_path().lexically_normal().string();
   if (dir.empty()) dir = ".";

@@ -39,6 +39,37 @@ Normalization measure_normalization(const torch::Tensor& images) {
   return {mean, std::sqrt(std::max(1e-12, sum_sq / count - mean * mean))};
 }
 
+// Progress that no run of `config` on `n` training images at `ranks` processes writes (a
+// hand-edited checkpoint): an Error naming the key. Its last epoch is --epochs; an epoch has
+// epoch_batches() steps, and `epoch_samples` the images of the steps done (after a change of
+// --world-size mid-epoch, up to one global batch more).
+Status check_progress(const RunProgress& p, const TrainConfig& config, int64_t n, int64_t ranks) {
+  const int64_t global_batch = config.batch_size * ranks;
+  const int64_t batches = epoch_batches(n, global_batch, ranks);
+  const std::string never = " (no run of these options and data writes it)";
+  auto key = [](const char* name, int64_t v) {
+    return std::string(name) + "=" + std::to_string(v);
+  };
+  if (p.epoch > config.epochs) {
+    return Error{"checkpoint metadata: " + key("epoch", p.epoch) + " is past the run's --epochs " +
+                 std::to_string(config.epochs) + never};
+  }
+  if (p.batch_in_epoch > batches || (p.epoch == config.epochs && p.batch_in_epoch > 0)) {
+    return Error{"checkpoint metadata: " + key("batch_in_epoch", p.batch_in_epoch) +
+                 " is past the " + std::to_string(batches) + " batches of " +
+                 (p.epoch == config.epochs ? "the run's last epoch" : "an epoch") + never};
+  }
+  const int64_t b = p.batch_in_epoch, samples = p.epoch_samples;
+  const bool fits =
+      b == 0 ? samples == 0 : samples > (b - 1) * global_batch && samples < (b + 2) * global_batch;
+  if (!fits) {
+    return Error{"checkpoint metadata: " + key("epoch_samples", samples) + " does not go with " +
+                 key("batch_in_epoch", b) + " in batches of " + std::to_string(global_batch) +
+                 never};
+  }
+  return {};
+}
+
 }  // namespace
 
 // Validates options and data, splits, and moves both parts to the device.
@@ -54,7 +85,8 @@ Status Trainer::State::init(const TrainConfig& options, const Dataset& d) {
   ranks = std::move(joined.value());
   // The run's own files are never one of its data files.
   for (const auto& name : detail::run_files()) {
-    DIGITS_RETURN_IF_ERROR(check_output(path(name), "--checkpoint-dir", options.data_paths));
+    DIGITS_RETURN_IF_ERROR(
+        check_output(path(name), "--checkpoint-dir", options.data_paths, OutputKind::kBinary));
   }
   device = *parsed_device;
   data = {d.size(), fingerprint(d)};
@@ -189,6 +221,7 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
                  std::to_string(s->data.rows) + " rows here, " + std::to_string(ckpt.data.rows) +
                  " there, or the same count with other contents)" + kFineTuneHint};
   }
+  DIGITS_RETURN_IF_ERROR(check_progress(ckpt.progress, config, s->train.size(), world_there));
   if (!ckpt.optimizer_state) {
     return Error{
         "the checkpoint has no optimizer state (an exported model); it can only be "

@@ -1,7 +1,7 @@
 #include "digits/train/trainer.h"
 
 // The training loop, one process being the reference: each batch one optimizer step, each epoch
-// validated, logged and checkpointed. The ranks of a distributed run (train/data_parallel.h)
+// validated, logged and checkpointed. The ranks of a distributed run (train/parallel/data_parallel.h)
 // enter it at the same calls.
 #include <torch/torch.h>
 
@@ -25,14 +25,6 @@ using Clock = std::chrono::steady_clock;
 // Evaluation batches: larger ones cost memory and saved no time (docs/results/code-notes.md).
 constexpr int64_t kEvalBatch = 256;
 constexpr uint64_t kOrderStream = 0x0badc0de;  // distinguishes batch-order from batch randomness
-
-// The steps of an epoch of `n` images: full global batches, then what is left over in a smaller
-// last one, unless that leaves a rank fewer than two images (batch norm cannot train on one, and
-// a rank with none would average a NaN loss in): those join the last full batch instead.
-int64_t epoch_batches(int64_t n, int64_t global_batch, int64_t ranks) {
-  const int64_t full = n / global_batch, left = n % global_batch;
-  return full > 0 && left < 2 * ranks ? full : full + (left > 0);
-}
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();

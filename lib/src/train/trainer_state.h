@@ -16,11 +16,19 @@
 #include "digits/data/dataset.h"
 #include "digits/train/augment.h"
 #include "digits/train/trainer.h"
-#include "train/data_parallel.h"
 #include "train/metrics_log.h"
+#include "train/parallel/data_parallel.h"
 #include "train/run_folder.h"
 
 namespace digits {
+
+// The steps of an epoch of `n` images: full global batches, then what is left over in a smaller
+// last one, unless that leaves a rank fewer than two images (batch norm cannot train on one, and
+// a rank with none would average a NaN loss in): those join the last full batch instead.
+inline int64_t epoch_batches(int64_t n, int64_t global_batch, int64_t ranks) {
+  const int64_t full = n / global_batch, left = n % global_batch;
+  return full > 0 && left < 2 * ranks ? full : full + (left > 0);
+}
 
 struct Trainer::State {
   TrainConfig config;

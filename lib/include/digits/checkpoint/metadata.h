@@ -28,8 +28,14 @@ const std::vector<MetadataKey>& metadata_keys();
 inline constexpr const char* kTrainOptionPrefix = "train.";
 
 // digits.meta of `c`: "key=value" lines, sorted by key, the run's options included. Values never
-// hold a line break (the option codec refuses one), so a line can never be read as another key.
+// hold a line break (the option codec refuses control characters in stored text, and writers
+// check metadata_problem first), so a line can never be read as another key.
 std::string encode_metadata(const Checkpoint& c);
+
+// Why `c`'s metadata cannot be written so that it reads back as it is: a run option whose key is
+// empty or holds '=' or a control character, or whose value holds a control character (a line
+// break would start another key). "" when it can; save_checkpoint and save_ensemble refuse it.
+std::string metadata_problem(const Checkpoint& c);
 
 // Reads digits.meta into `c` (model, normalisation, progress, data identity, train_options):
 // the first missing, unreadable or out-of-range value is an Error "WHERE: checkpoint metadata:

@@ -28,6 +28,9 @@ struct DataOptions {
   // (0: as written), seeded by `pen_warp_seed`, the digit's place and the brush.
   double pen_warp = 0;
   uint64_t pen_warp_seed = 0;
+  // Where the paths came from when not from the command line ("the --data of the checkpoint's
+  // run, FILE"): a missing file's message says so. Not part of what is loaded (not compared).
+  std::string source;
 
   bool operator==(const DataOptions& o) const {
     return limit == o.limit && pen_brushes == o.pen_brushes && pen == o.pen &&
@@ -36,13 +39,19 @@ struct DataOptions {
 };
 
 // The data options of a training run: its --limit, --pen-brushes and --pen-warp (seeded by
-// --seed).
+// --seed), and where its data paths came from.
 DataOptions data_options(const TrainConfig& config);
+
+// Ok when every path names a regular file (plain or gzip): data is read more than once (its kind
+// told by its first bytes, then read whole), so standard input ("-"), a pipe, a FIFO or a device
+// is refused, clearly, before a byte is read. A missing file is "PATH: no such file", with
+// `source` in brackets after the path when given; a folder is left to the readers to name.
+Status check_data_files(const std::vector<std::string>& paths, const std::string& source = "");
 
 // The files in order, joined: CSV rows as they are, then pen digits' drawings in file order
 // (each digit once per brush, the brushes in the order given). With more than one file or any
 // UNIPEN file, `origin` says where each row came from. All files must be labelled, or all be
-// test-format CSVs. Errors name the file (and line).
+// test-format CSVs; each is checked first (check_data_files). Errors name the file (and line).
 Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options = {});
 
 // Whether `path` holds UNIPEN text (looks_like_unipen on its first bytes).

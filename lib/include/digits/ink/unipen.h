@@ -68,7 +68,7 @@ Result<std::vector<InkSample>> parse_unipen_ink(std::string_view text, const std
 Result<std::vector<InkSample>> load_unipen_ink(const std::string& path);
 
 // Whether `text` (a file's first bytes, decompressed) looks like UNIPEN rather than CSV: its first
-// line that is not blank starts with '.'.
+// line that is not blank starts with '.' (after a UTF-8 byte-order mark, which the parsers skip).
 bool looks_like_unipen(std::string_view text);
 
 // The first bytes of a file, decompressed when it is gzip (up to `n`); "" when it cannot be read.

@@ -1,6 +1,7 @@
 // Where a program writes, checked before it writes: never over a file it reads (the same file
 // also through symbolic and hard links) and never over something that is not a regular file (a
-// device, a FIFO, a folder). "-" and /dev/stdout mean standard output; /dev/null discards.
+// device, a FIFO, a folder). "-" and /dev/stdout mean standard output for text (a submission, a
+// CSV), never for a binary file (an image, a model); /dev/null discards.
 #pragma once
 
 #include <sys/types.h>
@@ -28,16 +29,26 @@ bool is_stdout(const std::string& path);
 // /dev/null: written to nowhere (never replaced by a file).
 bool is_discard(const std::string& path);
 
-// Ok when writing `output` (given as `option`, e.g. "--out") destroys nothing a user has: it is
-// standard output, or nothing is there yet, or a regular file that is none of `inputs`. The
-// Error names the option, the path and what it is.
-Status check_output(const std::string& output, const std::string& option,
-                    const std::vector<std::string>& inputs);
+// What an output holds: text may go to standard output ("-"); a binary file (a PNG, a model)
+// only to a file, never mixed into what a program prints.
+enum class OutputKind { kText, kBinary };
 
-// One output of a command: the option that names it and its path ("" when not given).
+// Why `output` cannot be written whatever the command reads, e.g. "is a FIFO, not a file this
+// program may replace; name a regular file"; "" when it can (nothing there yet, a regular file,
+// /dev/null, and standard output for text). Suggests "-" only where standard output is allowed.
+std::string output_problem(const std::string& output, OutputKind kind = OutputKind::kText);
+
+// Ok when writing `output` (given as `option`, e.g. "--out") destroys nothing a user has: it is
+// standard output (text only), or nothing is there yet, or a regular file that is none of
+// `inputs`. The Error names the option, the path and what it is.
+Status check_output(const std::string& output, const std::string& option,
+                    const std::vector<std::string>& inputs, OutputKind kind = OutputKind::kText);
+
+// One output of a command: the option that names it, its path ("" when not given) and kind.
 struct NamedOutput {
   std::string option;
   std::string path;
+  OutputKind kind = OutputKind::kText;
 };
 
 // check_output for every output given, and no two of them the same file: named alike, spelt

@@ -33,6 +33,11 @@ bool distributed_compiled_in();
 // variable.
 Status read_worker_environment(TrainConfig& config);
 
+// Ok when rank 0's store can listen on `port` of this machine; else an Error "--master-port N:
+// port N is in use on this machine ...", said once, before a rank waits --dist-timeout for a
+// store that cannot start. Ok too when the check itself cannot be made.
+Status check_store_port(int64_t port);
+
 // The ranks of one run, connected. Every collective is entered by all ranks in the same order.
 class WorkerGroup {
  public:

@@ -67,6 +67,10 @@ struct TrainConfig {
   // checkpoint_dir (tensorboard.h); "" for none.
   std::string tensorboard_dir;
   DistributedConfig distributed;
+  // Where `data_paths` came from when this command line did not name them, for messages: "the
+  // --data of the checkpoint's run, ck/last.pt" (read_resumption). Not an option; the data
+  // option clears it.
+  std::string data_source;
 
   // encode_options / decode_options, as members for callers that hold a config.
   std::map<std::string, std::string> to_options() const;

@@ -1,4 +1,4 @@
-#include "train/data_parallel.h"
+#include "train/parallel/data_parallel.h"
 
 #include <torch/torch.h>
 

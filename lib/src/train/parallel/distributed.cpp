@@ -1,8 +1,12 @@
 #include "digits/train/distributed.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -35,6 +39,44 @@ Status read_worker_environment(TrainConfig& config) {
       const std::string prefix = "--" + spec->name + " " + value;
       return Error{std::string("environment ") + variable + "=" + value +
                    (m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : ": " + m)};
+    }
+  }
+  return {};
+}
+
+Status check_store_port(int64_t port) {
+  if (port <= 0 || port > 65535) return {};
+  // As the store listens: on every address, IPv6 with IPv4 mapped where the machine has IPv6,
+  // reusing ports in TIME_WAIT. Only a port another socket listens on fails with EADDRINUSE.
+  for (const int family : {AF_INET6, AF_INET}) {
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const int on = 1, off = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    int bound = -1;
+    if (family == AF_INET6) {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(static_cast<uint16_t>(port));
+      a.sin6_addr = in6addr_any;
+      bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    } else {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      a.sin_addr.s_addr = htonl(INADDR_ANY);
+      bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    const int err = errno;
+    ::close(fd);
+    if (bound == 0) return {};
+    if (err == EADDRINUSE) {
+      const std::string n = std::to_string(port);
+      return Error{"--master-port " + n + ": port " + n +
+                   " is in use on this machine (another run, or another program, listens "
+                   "there); give another --master-port, or 0 with --nproc-per-node on one "
+                   "machine for a free one"};
     }
   }
   return {};
@@ -119,12 +161,14 @@ Result<std::unique_ptr<WorkerGroup>> WorkerGroup::join(const DistributedConfig& 
   const std::string where = d.master_addr + ":" + std::to_string(d.master_port);
   auto impl = std::make_unique<Impl>();
   impl->config = d;
+  // Under torchrun its agent hosts the store; otherwise rank 0 does.
+  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  const bool hosts_store = d.rank == 0 && !(agent != nullptr && std::string(agent) == "True");
+  if (hosts_store) DIGITS_RETURN_IF_ERROR(check_store_port(d.master_port));
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(d.master_port);
-    // Under torchrun its agent hosts the store; otherwise rank 0 does.
-    const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
-    store_options.isServer = d.rank == 0 && !(agent != nullptr && std::string(agent) == "True");
+    store_options.isServer = hosts_store;
     store_options.numWorkers = static_cast<size_t>(d.world_size);
     store_options.waitWorkers = false;  // the group's own connection waits, within `timeout`
     store_options.timeout = timeout;
