@@ -30,8 +30,8 @@ digits::cli::Doing g_doing{"starting", " (try a smaller --batch-size or --limit)
 
 // "4 threads", or "2 processes of 1 thread" in a distributed run.
 std::string threads_text(int64_t world_size) {
-  const std::string threads = std::to_string(digits::runtime_threads()) +
-                              (digits::runtime_threads() == 1 ? " thread" : " threads");
+  std::string threads = std::to_string(digits::runtime_threads()) +
+                        (digits::runtime_threads() == 1 ? " thread" : " threads");
   if (world_size == 1) return threads;
   return std::to_string(world_size) + " processes of " + threads;
 }

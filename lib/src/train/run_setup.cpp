@@ -158,6 +158,9 @@ double Trainer::State::best_on_disk() const {
 Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
 Trainer::~Trainer() = default;
 
+// The data and checkpoint are taken by value, as trainer.h declares them, so that callers can
+// move theirs in; the tensors inside are shared handles either way.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Dataset data,
                                                 FolderUse folder) {
   auto s = std::make_unique<State>();
@@ -176,8 +179,10 @@ Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Datas
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
 
+// NOLINTBEGIN(performance-unnecessary-value-param): by value, as start's
 Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainConfig& config,
                                                  Dataset data, ResumeMode mode, FolderUse folder) {
+  // NOLINTEND(performance-unnecessary-value-param)
   auto s = std::make_unique<State>();
   DIGITS_RETURN_IF_ERROR(s->init(config, data));
   if (ckpt.model != config.model) {
