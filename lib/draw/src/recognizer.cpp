@@ -1,7 +1,5 @@
 #include "digits/draw/recognizer.h"
 
-#include "digits/train/options.h"
-
 #include <sys/stat.h>
 #include <torch/torch.h>
 
@@ -11,6 +9,7 @@
 
 #include "digits/data/dataset.h"
 #include "digits/data/kaggle_csv.h"
+#include "digits/train/options.h"
 
 namespace digits {
 

@@ -59,15 +59,16 @@ ModelChoice choose_model(const std::string& dir) {
   auto mine = load_members(best);
   if (!mine) return {shipped, keep + " cannot be read: " + mine.error().message};
   auto theirs = load_members(shipped);
-  if (!theirs) return {best, "using " + best + "; the shipped model cannot be read: " +
-                                 theirs.error().message};
+  if (!theirs)
+    return {best,
+            "using " + best + "; the shipped model cannot be read: " + theirs.error().message};
   const Checkpoint& m = mine->front();
   for (const Checkpoint& s : *theirs) {
     if (s.data != m.data) continue;
     const double a = m.progress.best_val_acc, b = s.progress.best_val_acc;
     if (!std::isnan(a) && !std::isnan(b) && a >= b) {
-      return {best, "using " + best + ": val_acc " + accuracy(a) + " on the shipped model's data, " +
-                        "at least its " + accuracy(b)};
+      return {best, "using " + best + ": val_acc " + accuracy(a) +
+                        " on the shipped model's data, " + "at least its " + accuracy(b)};
     }
     return {shipped, keep + " reads the shipped model's data less well (val_acc " + accuracy(a) +
                          ", the shipped model " + accuracy(b) + ")" + how};

@@ -792,8 +792,8 @@ Result<std::vector<InkSample>> parse_inkml(std::string_view text, const std::str
 }
 
 Result<std::vector<InkSample>> load_inkml(const std::string& path) {
-  auto text = detail::read_text_file(
-      path, kMaxFileBytes, "is over 32 MiB; InkML files of handwriting are far smaller");
+  auto text = detail::read_text_file(path, kMaxFileBytes,
+                                     "is over 32 MiB; InkML files of handwriting are far smaller");
   if (!text) return text.error();
   return parse_inkml(*text, path);
 }

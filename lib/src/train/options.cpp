@@ -452,7 +452,6 @@ std::vector<OptionSpec> make_table() {
   return t;
 }
 
-
 }  // namespace
 
 const std::vector<OptionSpec>& train_options() {

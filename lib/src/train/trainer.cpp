@@ -1,8 +1,8 @@
 #include "digits/train/trainer.h"
 
 // The training loop, one process being the reference: each batch one optimizer step, each epoch
-// validated, logged and checkpointed. The ranks of a distributed run (train/parallel/data_parallel.h)
-// enter it at the same calls.
+// validated, logged and checkpointed. The ranks of a distributed run
+// (train/parallel/data_parallel.h) enter it at the same calls.
 #include <torch/torch.h>
 
 #include <chrono>
