@@ -4,6 +4,9 @@
 //   BM_TrainStep/ARCH/B     one optimizer step on a batch of B real digits, as the trainer does it
 //   BM_Infer/ARCH/1         Predictor::predict on one image, as the drawing app does it
 //   BM_Preprocess           a drawn canvas to the network's 28x28 input
+//   BM_ReadNumber/D/WHO     a written number of D digits read from its strokes, as digit-draw
+//                           (WHO draw: all of it; draw-reread: after one more stroke) or
+//                           digit-predict --ink (WHO predict) reads it
 //
 // `--threads=N` sets LibTorch's thread count (default: one per core, as digit-train does).
 #include <benchmark/benchmark.h>
@@ -20,13 +23,12 @@
 #include "digits/core/runtime.h"
 #include "digits/data/dataset.h"
 #include "digits/data/kaggle_csv.h"
+#include "digits/evaluate/number_reader.h"
 #include "digits/evaluate/predictor.h"
+#include "digits/ink/inkml.h"
+#include "digits/ink/preprocess.h"
 #include "digits/nn/model.h"
 #include "digits/train/trainer.h"
-#if __has_include("digits/preprocess.h")
-#include "digits/ink/preprocess.h"
-#define DIGITS_HAVE_PREPROCESS 1
-#endif
 
 namespace {
 
@@ -149,7 +151,6 @@ void BM_Infer(benchmark::State& state, const std::string& arch) {
   state.counters["process_cpu_us"] = cpu_seconds * 1e6 / static_cast<double>(state.iterations());
 }
 
-#ifdef DIGITS_HAVE_PREPROCESS
 // A drawn digit on the drawing app's 448x448 canvas (a real digit scaled up 16x, moved off
 // centre) to the network's 28x28 input: what the app does after each stroke, before predicting.
 void BM_Preprocess(benchmark::State& state) {
@@ -170,7 +171,53 @@ void BM_Preprocess(benchmark::State& state) {
   }
   state.counters["items_per_second"] = per_wall_second(1, state, seconds_since(start));
 }
-#endif
+
+// A written number of `digits` digits read from its strokes by the shipped model: the composed
+// numbers of tests/fixtures/ink/numbers-uci.inkml side by side, cut to that many digits. With
+// `final_read` the chosen digits are read again at full size, as digit-predict --ink does;
+// without, as the drawing app re-reads its canvas.
+// `cached`: the drawing app's re-read after a stroke, through a CandidateCache in which every
+// candidate but those of the last stroke (moved a little each time) is already read.
+void BM_ReadNumber(benchmark::State& state, size_t digits, bool final_read, bool cached) {
+  auto predictor = digits::Predictor::load({DIGITS_BENCH_MODEL});
+  auto samples = digits::load_inkml(DIGITS_BENCH_INK);
+  if (!predictor || !samples) {
+    state.SkipWithError("no shipped model or ink fixture");
+    return;
+  }
+  std::vector<digits::InkStroke> ink;
+  size_t have = 0;
+  double offset = 0;
+  for (const auto& s : *samples) {
+    double right = offset;
+    for (const auto& part : s.parts) {
+      if (have == digits) break;
+      for (size_t k : part.strokes) {
+        digits::InkStroke stroke = s.strokes[k];
+        for (auto& p : stroke) p.x += offset, right = std::max(right, p.x);
+        ink.push_back(std::move(stroke));
+      }
+      ++have;
+    }
+    offset = right + 100;
+  }
+  digits::NumberReaderOptions options;
+  if (!final_read) options.final_side = 0;
+  digits::CandidateCache cache;
+  if (cached) digits::read_number(*predictor, ink, options, &cache);
+  double nudge = 0;
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    if (cached) {
+      nudge += 1e-3;
+      for (auto& p : ink.back()) p.x += nudge;
+    }
+    auto r = digits::read_number(*predictor, ink, options, cached ? &cache : nullptr);
+    benchmark::DoNotOptimize(r.confidence);
+  }
+  state.counters["digits"] = static_cast<double>(have);
+  state.counters["items_per_second"] = per_wall_second(1, state, seconds_since(start));
+}
 
 void register_all() {
   benchmark::RegisterBenchmark("BM_CsvLoad", BM_CsvLoad)->Unit(benchmark::kMillisecond);
@@ -186,9 +233,16 @@ void register_all() {
     benchmark::RegisterBenchmark(name.c_str(), BM_Infer, std::string(arch))
         ->Unit(benchmark::kMicrosecond);
   }
-#ifdef DIGITS_HAVE_PREPROCESS
   benchmark::RegisterBenchmark("BM_Preprocess", BM_Preprocess)->Unit(benchmark::kMicrosecond);
-#endif
+  for (size_t digits : {1, 10}) {
+    for (const char* who : {"draw", "draw-reread", "predict"}) {
+      const std::string name = "BM_ReadNumber/" + std::to_string(digits) + "/" + who;
+      const bool predict = std::string(who) == "predict",
+                 reread = std::string(who) == "draw-reread";
+      benchmark::RegisterBenchmark(name.c_str(), BM_ReadNumber, digits, predict, reread)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
 }
 
 }  // namespace

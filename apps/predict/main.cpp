@@ -1,7 +1,8 @@
 // digit-predict: runs trained checkpoints (one, or several as an ensemble) over Kaggle CSVs and
-// UNIPEN pen-digit files. Test format: writes the Kaggle submission. Labelled data: prints
-// accuracy, per-class precision and recall and the confusion matrix, per file and per writer of
-// pen digits, and draws the misread digits on a contact sheet. The work is in the library
+// UNIPEN pen-digit files, and the written numbers of ink files (ink.cpp). Test format: writes
+// the Kaggle submission. Labelled data: prints accuracy, per-class precision and recall and the
+// confusion matrix, per file and per writer of pen digits, and draws the misread digits on a
+// contact sheet. The work is in the library
 // (data/, evaluate/, report/); this file is options and printing.
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "digits/io/output_file.h"
 #include "digits/report/contact_sheet.h"
 #include "digits/report/plot.h"
+#include "ink.h"
 #include "options.h"
 
 namespace {
@@ -40,6 +42,9 @@ int run(int argc, char** argv) {
        &confusion_png = o.confusion_png;
   if (auto code = digits::cli::parse(app, argc, argv)) return *code;
   digits::cli::ignore_sigpipe();
+  if (csvs.empty() && o.inks.empty()) {
+    return fail(kProgram, "nothing to read: give --data FILE (digits) or --ink FILE (numbers)");
+  }
   std::vector<digits::SampleKey> excluded;
   for (const auto& text : o.excludes) {
     const auto key = digits::parse_sample_key(text);
@@ -66,6 +71,7 @@ int run(int argc, char** argv) {
   // Outputs never destroy inputs, nor each other: checked before any work, and again for the
   // default submission.csv once it is known to be needed.
   std::vector<std::string> inputs = csvs;
+  inputs.insert(inputs.end(), o.inks.begin(), o.inks.end());
   inputs.insert(inputs.end(), checkpoints.begin(), checkpoints.end());
   auto check_outputs = [&] {
     return digits::check_outputs({{"--out", out},
@@ -82,6 +88,7 @@ int run(int argc, char** argv) {
   for (size_t i = 0; i < members.size(); ++i) {
     std::fprintf(stderr, "%s: %s\n", member_paths[i].c_str(), describe(members[i]).c_str());
   }
+  if (!o.inks.empty()) return predict_ink(o, *predictor, excluded);
 
   // Which rows to score: all, or a training run's held-out split.
   std::optional<digits::Holdout> split;

@@ -30,7 +30,14 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
       "for validation (the same stratified split digit-train made), e.g.\n"
       "  digit-predict --checkpoint checkpoints/best.pt --csv data/train.csv --holdout\n"
       "--holdout-seed S scores the rows a `digit-train --seed S` (or --split-seed S) run with "
-      "--val-fraction F holds out, for checkpoints from elsewhere.");
+      "--val-fraction F holds out, for checkpoints from elsewhere.\n"
+      "Written numbers: --ink reads pen strokes (InkML or UNIPEN) and prints, per file (per "
+      "sample in files of several), `PATH number=DIGITS confidence=P` (number=none where the "
+      "ink is not a number); on labelled ink it then scores exact numbers, digits (edit "
+      "distance) and each writer, and --misread-png draws the misread numbers with their "
+      "segmentation. --compose N reads N numbers composed from the pen digits in the --ink "
+      "files instead (docs/numbers.md), e.g. the 14 test writers' numbers:\n"
+      "  digit-predict --ink pendigits-orig.tes.gz --compose 3000");
   app.get_formatter()->column_width(30);
   app.add_option("--checkpoint", o.checkpoints,
                  "Checkpoint to predict with; repeat for an ensemble (an ensemble file, written by "
@@ -40,8 +47,19 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
   app.add_option("--data,--csv", o.csvs,
                  "Kaggle CSV (.csv or .csv.gz, test or train format) or UNIPEN pen-digit file "
                  "(plain or .gz); repeat to join labelled files, or test-format CSVs, in order "
-                 "(as digit-train --data does)")
-      ->required();
+                 "(as digit-train --data does)");
+  auto* ink_opt = app.add_option("--ink", o.inks,
+                                 "Read the written number in each sample of these InkML or "
+                                 "UNIPEN files (plain or .gz), instead of --data digits");
+  auto* compose_opt =
+      app.add_option("--compose", o.compose,
+                     "With --ink UNIPEN digits: read N numbers composed from them instead, "
+                     "2-8 digits each, each number of one writer (docs/numbers.md)")
+          ->check(CLI::Range(int64_t{1}, int64_t{10000000}))
+          ->needs(ink_opt);
+  app.add_option("--compose-seed", o.compose_seed, "The composer's seed")
+      ->needs(compose_opt)
+      ->capture_default_str();
   app.add_option("--misread-png", o.misread_png,
                  "Labelled data: draw every misread digit, as the network saw it, on a contact "
                  "sheet here (PNG; captions TRUE>READ), atomically")
@@ -51,8 +69,9 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
                  "gnuplot), atomically")
       ->check(digits::cli::BinaryFile);
   app.add_option("--exclude", o.excludes,
-                 "Leave out pen digit W:S (writer W's sample S, in every UNIPEN file), e.g. the "
-                 "broken samples a corpus documents; repeat for more")
+                 "Leave out pen digit W:S (writer W's sample S, in every UNIPEN file; with "
+                 "--compose, from the digits composed), e.g. the broken samples a corpus "
+                 "documents; repeat for more")
       ->type_name("W:S");
   app.add_option("--out", o.out,
                  "Write predictions (ImageId,Label) here, atomically. Default for test-format "
@@ -91,5 +110,9 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
   app.add_option("--device", o.device_name, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_flag("--quiet,-q", o.quiet, "No progress line");
   app.get_option("--holdout")->excludes(seed_opt)->excludes(limit_opt);
+  for (const char* name : {"--data", "--holdout", "--holdout-seed", "--tta", "--out",
+                           "--probabilities", "--confusion-png", "--limit"}) {
+    ink_opt->excludes(app.get_option(name));
+  }
   fraction_opt->needs(seed_opt);
 }

@@ -8,6 +8,9 @@
 
 struct PredictOptions {
   std::vector<std::string> checkpoints, csvs, excludes;
+  std::vector<std::string> inks;  // --ink: read written numbers from these files
+  int64_t compose = 0;            // --compose N: numbers composed from the --ink digits
+  uint64_t compose_seed = 1;
   std::string out, probabilities_out, misread_png, confusion_png;
   bool tta = false, holdout = false, quiet = false;
   int64_t batch_size = 1000, limit = -1;

@@ -71,6 +71,18 @@ DigitPixels render_pen_digit(const PenDigit& digit, const PenStyle& style) {
   return prepare_digit(canvas.view());
 }
 
+PenDigit pen_digit_of(const std::vector<InkStroke>& strokes, const std::vector<size_t>& which) {
+  PenDigit digit;
+  for (size_t k : which) {
+    if (k >= strokes.size() || strokes[k].empty()) continue;
+    std::vector<PenPoint> points;
+    points.reserve(strokes[k].size());
+    for (const InkPoint& p : strokes[k]) points.push_back({p.x, -p.y});
+    digit.strokes.push_back(std::move(points));
+  }
+  return digit;
+}
+
 PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed) {
   constexpr double kPi = 3.14159265358979323846;
   if (strength <= 0) return digit;

@@ -5,62 +5,18 @@
 #include <vector>
 
 #include "digits/core/image.h"
-#include "digits/io/png.h"
+#include "report/sheet.h"
 
 namespace digits {
 
 namespace {
 
-// Glyphs 3 wide and 5 high, one row per 3 bits (high bit left): 0-9, then '>'.
-constexpr std::array<std::array<uint8_t, 5>, 11> kGlyphs = {{
-    {7, 5, 5, 5, 7},
-    {2, 6, 2, 2, 7},
-    {7, 1, 7, 4, 7},
-    {7, 1, 7, 1, 7},
-    {5, 5, 7, 1, 1},
-    {7, 4, 7, 1, 7},
-    {7, 4, 7, 5, 7},
-    {7, 1, 2, 2, 2},
-    {7, 5, 7, 5, 7},
-    {7, 5, 7, 1, 7},
-    {4, 2, 1, 2, 4},
-}};
-constexpr int kGlyphScale = 2;  // caption pixels per glyph pixel
-constexpr int kGap = 4;         // between tiles
-
-struct Rgb {
-  uint8_t r, g, b;
-};
-constexpr Rgb kTrue{0, 120, 40}, kRead{200, 20, 20}, kMark{90, 90, 90};
-
-class Sheet {
- public:
-  Sheet(int width, int height) : width_(width), height_(height), rgb_(width * height * 3, 255) {}
-  void set(int x, int y, Rgb c) {
-    if (x < 0 || y < 0 || x >= width_ || y >= height_) return;
-    uint8_t* p = &rgb_[(static_cast<size_t>(y) * width_ + x) * 3];
-    p[0] = c.r, p[1] = c.g, p[2] = c.b;
-  }
-  void glyph(int index, int x, int y, Rgb c) {
-    for (int row = 0; row < 5; ++row) {
-      for (int col = 0; col < 3; ++col) {
-        if (!((kGlyphs[index][row] >> (2 - col)) & 1)) continue;
-        for (int dy = 0; dy < kGlyphScale; ++dy) {
-          for (int dx = 0; dx < kGlyphScale; ++dx) {
-            set(x + col * kGlyphScale + dx, y + row * kGlyphScale + dy, c);
-          }
-        }
-      }
-    }
-  }
-  Status save(const std::string& path) const {
-    return write_png_rgb(path, rgb_.data(), width_, height_, width_ * 3);
-  }
-
- private:
-  int width_, height_;
-  std::vector<uint8_t> rgb_;
-};
+using detail::kGap;
+using detail::kGlyphScale;
+using detail::kMark;
+using detail::kRead;
+using detail::kTrue;
+using detail::Sheet;
 
 }  // namespace
 

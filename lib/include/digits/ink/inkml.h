@@ -54,6 +54,15 @@ Result<std::vector<InkSample>> parse_inkml(std::string_view text, const std::str
 // Reads and parses an InkML file, plain or gzip-compressed.
 Result<std::vector<InkSample>> load_inkml(const std::string& path);
 
+// `samples` as one InkML document that parse_inkml reads back: every stroke a <trace> of "X Y"
+// points (xml:id "tN"), and each sample an outer <traceGroup> with its truth and writer and, for
+// each part, an inner group with the part's label viewing its traces (<traceView>). Numbers are
+// written with up to 6 decimals. Text labels and writers are escaped.
+std::string inkml_text(const std::vector<InkSample>& samples);
+
+// Writes inkml_text(samples) to `path`, atomically.
+Status write_inkml(const std::string& path, const std::vector<InkSample>& samples);
+
 // Whether `head` (a file's first bytes, decompressed) looks like XML or InkML rather than UNIPEN
 // or CSV: its first text after any byte-order mark and white space is "<?xml" or an <ink> tag.
 bool looks_like_inkml(std::string_view head);

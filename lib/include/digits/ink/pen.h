@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "digits/ink/canvas.h"
+#include "digits/ink/ink.h"
 #include "digits/ink/preprocess.h"
 #include "digits/ink/unipen.h"
 
@@ -42,6 +43,11 @@ void draw_pen_digit(Canvas& canvas, const PenDigit& digit, const PenStyle& style
 // The network's input: the digit drawn on a fresh canvas of the style's side, then prepared as
 // the app prepares its canvas (prepare_digit).
 DigitPixels render_pen_digit(const PenDigit& digit, const PenStyle& style = {});
+
+// The strokes `which` of y-down ink (InkSample's), in that order, as a pen digit: what
+// render_pen_digit draws of a part of a written number. UNIPEN ink read by parse_unipen_ink
+// gives back parse_unipen's digit, so a one-digit number renders as the pen digit it is.
+PenDigit pen_digit_of(const std::vector<InkStroke>& strokes, const std::vector<size_t>& which);
 
 // The digit's strokes bent by a smooth random displacement, as another writer might have drawn
 // it: every point moves by a sum of three random plane waves (at most 1.5 cycles across the

@@ -1,0 +1,158 @@
+// Reading a written number from its pen strokes: the digits, each with its ten probabilities and
+// the strokes that form it, one confidence for the number, or "no number" when the ink is not
+// digits. A number of one digit is read as a pen digit always was (render_pen_digit).
+//
+// How (docs/numbers.md has the figures behind each choice):
+//  1. The strokes are put in order of their horizontal centre (any writing order: a delayed bar
+//     of a 5 or stem of a 4 lands beside the rest of its digit), and the digit height H of the
+//     line is estimated from the tall strokes.
+//  2. Every run of up to `max_strokes` consecutive strokes is a candidate digit: it is drawn and
+//     prepared as a pen digit and read by the network (one batch for all candidates), and
+//     measured: its width and height in H, and the widest empty gap between its strokes.
+//  3. A dynamic programme chooses the segmentation into candidates that maximises the sum of
+//     each digit's log-probability of its best class, a bonus per digit, and penalties for what
+//     digits in a line rarely are: a gap inside one digit, a digit much wider than H or much
+//     shorter, and two neighbours covering the same columns or whose strokes cross.
+//  4. The chosen digits are read again as pen digits at full size, which is how a one-digit
+//     number reads exactly as render_pen_digit and the network read it before. The number's
+//     confidence is the product of its digits' confidences. When a digit's
+//     confidence is under `min_confidence`, or a digit is far from the shape of one (wider than
+//     `reject_wide` H, or more ink or turning than a digit has), the ink is "no number".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "digits/core/image.h"
+#include "digits/evaluate/predictor.h"
+#include "digits/ink/ink.h"
+#include "digits/ink/pen.h"
+
+namespace digits {
+
+struct NumberReaderOptions {
+  int64_t max_strokes = 4;        // the most strokes one digit may have
+  int64_t max_ink_strokes = 200;  // more strokes than this is "no number" without reading
+  // Candidates are drawn as pen digits (pen.h) on a canvas of this side: smaller is faster
+  // (docs/numbers.md measures both); the digits chosen are read again at `final_side` (0: not),
+  // so that what is reported of each is what render_pen_digit's default style gives.
+  int64_t render_side = 112;
+  int64_t final_side = kAppCanvasSide;
+  // The decoder's weights: a candidate digit scores the weighted sum of its features (its
+  // log-probability, a bonus per digit, the penalties' measures, its class and whether it has
+  // several strokes), two neighbours that of theirs (overlap, crossing, spacing). Learnt on
+  // numbers composed from the training writers of UCI's pen digits by bench/number_tune.cpp, a
+  // structured perceptron over this decoder (docs/numbers.md: the command and its table).
+  double log_prob_weight = 2.155;  // times the log-probability of the candidate's best class
+  double digit_bonus = 1.221;      // added per digit read
+  double gap_penalty = 3.780;      // per H of empty columns inside one digit beyond gap_free
+  double gap_free = 0.1;
+  double wide_penalty = 1.967;  // per H of width beyond `wide`
+  double wide = 1.0;
+  double short_penalty = 5.895;  // per H of height below `short_height`
+  double short_height = 0.45;
+  double low_penalty = 0.606;  // per H of height below `low_height`
+  double low_height = 0.75;
+  double many_penalty = 0.528;  // a digit of three strokes or more
+  std::array<double, kClasses> class_bias{
+      // per class read
+      -0.389, -0.358, -0.203, 0.518, 0.698, -0.322, 0.048, -0.269, 0.708, 0.539};
+  std::array<double, kClasses> multi_stroke_bias{
+      // per class read from two strokes or more
+      0.244, 0.172, -0.376, -0.184, 0.026, 0.678, -0.534, 0.491, -0.350, -0.370};
+  double overlap_penalty = 0.359;  // times the share of the narrower neighbour's columns covered
+  double cross_penalty = 0.125;    // when a stroke of one digit crosses a stroke of its neighbour
+  double spacing_weight = 0.904;   // times the space between neighbours in H, within [-1, 1]
+  // "No number": a digit read with less confidence than this, wider than reject_wide H, with
+  // more ink than reject_ink H or strokes turning more than reject_turning full turns (a
+  // scribble): each bound is beyond what 99.9% of the training writers' digits reach
+  // (docs/numbers.md).
+  double min_confidence = 0.5;
+  double reject_wide = 2.5;
+  double reject_ink = 6.0;
+  double reject_turning = 3.5;
+};
+
+// A candidate digit: consecutive strokes in centre order [first, first + count).
+struct DigitCandidate {
+  size_t first = 0, count = 0;
+  std::array<float, kClasses> probabilities{};
+  int digit = 0;
+  float confidence = 0.f;
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // its box, in the ink's units
+  double gap = 0;      // the widest empty run of columns between its strokes, in H
+  double ink = 0;      // the length of its strokes, in H
+  double turning = 0;  // how far its strokes turn, in full turns (a circle is 1)
+};
+
+// What the network and the geometry say of every candidate, before any weight is applied: what
+// decode_number() chooses from (tuning re-decodes one set under many weights).
+struct NumberCandidates {
+  std::vector<size_t> order;  // stroke indices in centre order
+  double height = 0;          // H, the line's digit height in the ink's units
+  std::vector<DigitCandidate> candidates;
+  // candidates[index[first][count - 1]]; -1 where a run is not a candidate
+  std::vector<std::vector<int64_t>> index;
+  // crosses[a][b]: whether the strokes at positions a and b of `order` cross each other
+  std::vector<std::vector<char>> crosses;
+};
+
+struct ReadDigit {
+  int digit = 0;
+  float confidence = 0.f;
+  std::array<float, kClasses> probabilities{};
+  std::vector<size_t> strokes;  // indices into the strokes read, ascending
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  double ink = 0, turning = 0;  // as DigitCandidate has them
+};
+
+struct NumberReading {
+  bool number = false;            // false: no ink, or ink that is not a number
+  std::vector<ReadDigit> digits;  // the best reading (also when it is not a number), left to right
+  double confidence = 0;          // the product of the digits' confidences; 0 when no number
+  double height = 0;              // the line's digit height H, in the ink's units
+  // "2024", or "none".
+  std::string text() const;
+};
+
+// What the network read of candidates already seen, by their strokes' points: a drawing app
+// re-reading its canvas after each stroke reads only the candidates the new stroke is in. Keep
+// one per predictor (it does not know which predictor filled it); clear() after a model change.
+struct CandidateCache {
+  static constexpr size_t kMaxEntries = 1 << 14;  // then it starts again empty
+  std::unordered_map<uint64_t, std::array<float, kClasses>> probabilities;
+  void clear() { probabilities.clear(); }
+};
+
+// The candidates of `strokes` (y down, any units; empty strokes are ignored), through `cache`
+// when one is given.
+NumberCandidates number_candidates(const Predictor& predictor,
+                                   const std::vector<InkStroke>& strokes,
+                                   const NumberReaderOptions& options = {},
+                                   CandidateCache* cache = nullptr);
+// The best segmentation of `c` under `options`' weights, and whether it is a number.
+NumberReading decode_number(const NumberCandidates& c, const NumberReaderOptions& options = {});
+// Both: the number written in `strokes`.
+NumberReading read_number(const Predictor& predictor, const std::vector<InkStroke>& strokes,
+                          const NumberReaderOptions& options = {}, CandidateCache* cache = nullptr);
+
+// The weights above as one vector, and back: what tuning adjusts. Each weight multiplies the
+// feature of the same place in segmentation_features (a penalty enters negated).
+std::vector<double> weight_vector(const NumberReaderOptions& o);
+void set_weight_vector(NumberReaderOptions& o, const std::vector<double>& w);
+
+// The features of a segmentation of `c` into runs (first, count) of its centre order, which
+// cover it left to right: the sum of each digit's and each pair of neighbours' features. Its dot
+// product with weight_vector is the score decode_number maximises.
+std::vector<double> segmentation_features(const NumberCandidates& c,
+                                          const std::vector<std::pair<size_t, size_t>>& runs,
+                                          const NumberReaderOptions& o);
+
+// Levenshtein distance between two digit strings: what digit accuracy counts.
+size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace digits

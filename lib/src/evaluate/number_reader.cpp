@@ -1,0 +1,433 @@
+#include "digits/evaluate/number_reader.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "digits/ink/pen.h"
+
+namespace digits {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+struct Span {
+  double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
+  void add(const Span& o) {
+    x0 = std::min(x0, o.x0), x1 = std::max(x1, o.x1);
+    y0 = std::min(y0, o.y0), y1 = std::max(y1, o.y1);
+  }
+  double cx() const { return (x0 + x1) / 2; }
+};
+
+Span span_of(const InkStroke& s) {
+  Span b;
+  for (const InkPoint& p : s) {
+    b.x0 = std::min(b.x0, p.x), b.x1 = std::max(b.x1, p.x);
+    b.y0 = std::min(b.y0, p.y), b.y1 = std::max(b.y1, p.y);
+  }
+  return b;
+}
+
+// The line's digit height: the median height of the strokes at least 40% as tall as the
+// tallest (the main strokes of digits, not the bars and dots of delayed strokes). Never 0.
+double line_height(const std::vector<Span>& spans) {
+  double tallest = 0, widest = 0;
+  for (const Span& s : spans) tallest = std::max(tallest, s.y1 - s.y0);
+  for (const Span& s : spans) widest = std::max(widest, s.x1 - s.x0);
+  std::vector<double> tall;
+  for (const Span& s : spans) {
+    if (s.y1 - s.y0 >= 0.4 * tallest) tall.push_back(s.y1 - s.y0);
+  }
+  double h = 0;
+  if (!tall.empty()) {
+    std::nth_element(tall.begin(), tall.begin() + static_cast<std::ptrdiff_t>(tall.size() / 2),
+                     tall.end());
+    h = tall[tall.size() / 2];
+  }
+  if (!(h > 0)) h = widest;  // a row of dashes: their width is all there is
+  return h > 0 ? h : 1.0;    // a single point
+}
+
+// The widest empty run of columns between the strokes `[first, first + count)` of `order`.
+double inner_gap(const std::vector<Span>& spans, const std::vector<size_t>& order, size_t first,
+                 size_t count) {
+  std::vector<std::pair<double, double>> cols;
+  for (size_t k = first; k < first + count; ++k) {
+    cols.emplace_back(spans[order[k]].x0, spans[order[k]].x1);
+  }
+  std::sort(cols.begin(), cols.end());
+  double gap = 0, reach = cols.front().second;
+  for (const auto& [a, b] : cols) {
+    gap = std::max(gap, a - reach);
+    reach = std::max(reach, b);
+  }
+  return gap;
+}
+
+// The length of a stroke and how far it turns (radians), ignoring steps shorter than `min_step`
+// (the jitter of a tablet's samples).
+std::pair<double, double> length_and_turning(const InkStroke& s, double min_step) {
+  double length = 0, turning = 0, previous = 0;
+  bool have_previous = false;
+  InkPoint from = s.front();
+  for (size_t i = 1; i < s.size(); ++i) {
+    const double dx = s[i].x - from.x, dy = s[i].y - from.y;
+    const double step = std::hypot(dx, dy);
+    if (step < min_step) continue;
+    length += step;
+    const double angle = std::atan2(dy, dx);
+    if (have_previous) {
+      double d = std::fabs(angle - previous);
+      if (d > kPi) d = 2 * kPi - d;
+      turning += d;
+    }
+    previous = angle, have_previous = true, from = s[i];
+  }
+  return {length, turning};
+}
+
+// FNV-1a over `n` bytes, continuing from `h`.
+uint64_t fnv(uint64_t h, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+// Whether segments ab and cd cross (touching ends count).
+bool segments_cross(const InkPoint& a, const InkPoint& b, const InkPoint& c, const InkPoint& d) {
+  auto side = [](const InkPoint& p, const InkPoint& q, const InkPoint& r) {
+    const double v = (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
+    return (v > 0) - (v < 0);
+  };
+  const int s1 = side(a, b, c), s2 = side(a, b, d), s3 = side(c, d, a), s4 = side(c, d, b);
+  if (s1 == 0 && s2 == 0) return false;  // collinear: not a crossing that tells anything
+  return s1 != s2 && s3 != s4;
+}
+
+bool strokes_cross(const InkStroke& p, const Span& ps, const InkStroke& q, const Span& qs) {
+  if (ps.x1 < qs.x0 || qs.x1 < ps.x0 || ps.y1 < qs.y0 || qs.y1 < ps.y0) return false;
+  for (size_t i = 1; i < p.size(); ++i) {
+    const double x0 = std::min(p[i - 1].x, p[i].x), x1 = std::max(p[i - 1].x, p[i].x);
+    if (x1 < qs.x0 || x0 > qs.x1) continue;
+    for (size_t j = 1; j < q.size(); ++j) {
+      if (segments_cross(p[i - 1], p[i], q[j - 1], q[j])) return true;
+    }
+  }
+  return false;
+}
+
+// The features of one candidate digit and of two neighbours (weight_vector's order).
+constexpr size_t kUnary = 7 + 2 * kClasses, kPair = 3;
+
+std::vector<double> unary_features(const DigitCandidate& d, double h,
+                                   const NumberReaderOptions& o) {
+  const double width = (d.x1 - d.x0) / h, height = (d.y1 - d.y0) / h;
+  std::vector<double> f(kUnary, 0.0);
+  f[0] = std::log(std::max(d.confidence, 1e-6f));
+  f[1] = 1;
+  f[2] = std::max(0.0, d.gap - o.gap_free);
+  f[3] = std::max(0.0, width - o.wide);
+  f[4] = std::max(0.0, o.short_height - height);
+  f[5] = std::max(0.0, o.low_height - height);
+  f[6] = d.count >= 3 ? 1 : 0;
+  f[7 + static_cast<size_t>(d.digit)] = 1;
+  if (d.count >= 2) f[7 + kClasses + static_cast<size_t>(d.digit)] = 1;
+  return f;
+}
+
+std::vector<double> pair_features(const NumberCandidates& c, const DigitCandidate& a,
+                                  const DigitCandidate& b) {
+  const double h = c.height;
+  const double covered = std::min(a.x1, b.x1) - std::max(a.x0, b.x0);
+  const double narrower = std::max(std::min(a.x1 - a.x0, b.x1 - b.x0), 0.05 * h);
+  std::vector<double> f(kPair, 0.0);
+  f[0] = std::clamp(covered / narrower, 0.0, 1.0);
+  for (size_t i = a.first; i < a.first + a.count && f[1] == 0; ++i) {
+    for (size_t j = b.first; j < b.first + b.count; ++j) {
+      if (c.crosses[i][j]) f[1] = 1;
+    }
+  }
+  f[2] = std::clamp((b.x0 - a.x1) / h, -1.0, 1.0);
+  return f;
+}
+
+double dot(const std::vector<double>& w, const std::vector<double>& f, size_t offset) {
+  double s = 0;
+  for (size_t k = 0; k < f.size(); ++k) s += w[offset + k] * f[k];
+  return s;
+}
+
+// Whether the reading is a number, and its confidence.
+void judge(NumberReading& reading, const NumberReaderOptions& options) {
+  reading.number = !reading.digits.empty();
+  reading.confidence = 1;
+  for (const ReadDigit& d : reading.digits) {
+    reading.confidence *= d.confidence;
+    if (d.confidence < options.min_confidence ||
+        (d.x1 - d.x0) / reading.height > options.reject_wide || d.ink > options.reject_ink ||
+        d.turning > options.reject_turning) {
+      reading.number = false;
+    }
+  }
+  if (!reading.number) reading.confidence = 0;
+}
+
+}  // namespace
+
+std::string NumberReading::text() const {
+  if (!number) return "none";
+  std::string s;
+  for (const ReadDigit& d : digits) s += static_cast<char>('0' + d.digit);
+  return s;
+}
+
+NumberCandidates number_candidates(const Predictor& predictor,
+                                   const std::vector<InkStroke>& strokes,
+                                   const NumberReaderOptions& options, CandidateCache* cache) {
+  NumberCandidates c;
+  std::vector<Span> spans(strokes.size());
+  for (size_t k = 0; k < strokes.size(); ++k) {
+    if (strokes[k].empty()) continue;
+    spans[k] = span_of(strokes[k]);
+    c.order.push_back(k);
+  }
+  if (c.order.empty() || static_cast<int64_t>(c.order.size()) > options.max_ink_strokes) {
+    return c;
+  }
+  // Centre order; writing order among strokes of one centre.
+  std::stable_sort(c.order.begin(), c.order.end(),
+                   [&](size_t a, size_t b) { return spans[a].cx() < spans[b].cx(); });
+  std::vector<Span> used;
+  for (size_t k : c.order) used.push_back(spans[k]);
+  c.height = line_height(used);
+
+  const size_t n = c.order.size();
+  c.crosses.assign(n, std::vector<char>(n, 0));
+  for (size_t a = 0; a < n; ++a) {
+    for (size_t b = a + 1; b < n; ++b) {
+      const size_t p = c.order[a], q = c.order[b];
+      c.crosses[a][b] = c.crosses[b][a] = strokes_cross(strokes[p], spans[p], strokes[q], spans[q]);
+    }
+  }
+  const auto most = static_cast<size_t>(std::max<int64_t>(1, options.max_strokes));
+  c.index.assign(n, std::vector<int64_t>(most, -1));
+  std::vector<std::pair<double, double>> shape(strokes.size());
+  for (size_t k : c.order) shape[k] = length_and_turning(strokes[k], 0.04 * c.height);
+  std::vector<DigitPixels> images;
+  std::vector<size_t> unread;  // candidates the network reads now
+  std::vector<uint64_t> keys;  // each candidate's key in the cache
+  PenStyle style;
+  style.canvas_side = std::max<int64_t>(28, options.render_side);
+  for (size_t first = 0; first < n; ++first) {
+    for (size_t count = 1; count <= most && first + count <= n; ++count) {
+      DigitCandidate d;
+      d.first = first, d.count = count;
+      Span box;
+      std::vector<size_t> which(c.order.begin() + static_cast<std::ptrdiff_t>(first),
+                                c.order.begin() + static_cast<std::ptrdiff_t>(first + count));
+      std::sort(which.begin(), which.end());  // drawn in writing order
+      for (size_t k : which) box.add(spans[k]);
+      d.x0 = box.x0, d.y0 = box.y0, d.x1 = box.x1, d.y1 = box.y1;
+      d.gap = inner_gap(spans, c.order, first, count) / c.height;
+      for (size_t k : which) {
+        d.ink += shape[k].first / c.height;
+        d.turning += shape[k].second / (2 * kPi);
+      }
+      c.index[first][count - 1] = static_cast<int64_t>(c.candidates.size());
+      c.candidates.push_back(d);
+      uint64_t key = 0;
+      if (cache) {
+        key = fnv(0xcbf29ce484222325ULL ^ static_cast<uint64_t>(style.canvas_side), &count,
+                  sizeof count);
+        for (size_t k : which)
+          key = fnv(key, strokes[k].data(), strokes[k].size() * sizeof(InkPoint));
+        keys.push_back(key);
+        if (const auto hit = cache->probabilities.find(key); hit != cache->probabilities.end()) {
+          c.candidates.back().probabilities = hit->second;
+          continue;
+        }
+      }
+      unread.push_back(c.candidates.size() - 1);
+      images.push_back(render_pen_digit(pen_digit_of(strokes, which), style));
+    }
+  }
+  if (!images.empty()) {
+    auto batch =
+        torch::empty({static_cast<int64_t>(images.size()), kImageSide, kImageSide}, torch::kUInt8);
+    for (size_t i = 0; i < images.size(); ++i) {
+      std::copy(images[i].begin(), images[i].end(),
+                batch.data_ptr<uint8_t>() + static_cast<int64_t>(i) * kPixels);
+    }
+    const torch::Tensor probs = predictor.probabilities(batch).contiguous();
+    const float* p = probs.data_ptr<float>();
+    if (cache && cache->probabilities.size() + unread.size() > CandidateCache::kMaxEntries) {
+      cache->probabilities.clear();
+    }
+    for (size_t i = 0; i < unread.size(); ++i) {
+      DigitCandidate& d = c.candidates[unread[i]];
+      std::copy(p + i * kClasses, p + (i + 1) * kClasses, d.probabilities.begin());
+      if (cache) cache->probabilities[keys[unread[i]]] = d.probabilities;
+    }
+  }
+  for (DigitCandidate& d : c.candidates) {
+    const auto best = std::max_element(d.probabilities.begin(), d.probabilities.end());
+    d.digit = static_cast<int>(best - d.probabilities.begin());
+    d.confidence = *best;
+  }
+  return c;
+}
+
+NumberReading decode_number(const NumberCandidates& c, const NumberReaderOptions& options) {
+  NumberReading reading;
+  const size_t n = c.order.size();
+  if (n == 0 || c.candidates.empty()) return reading;
+  const size_t most = c.index.front().size();
+  const double h = c.height;
+  const std::vector<double> w = weight_vector(options);
+  std::vector<double> scores(c.candidates.size());
+  for (size_t i = 0; i < c.candidates.size(); ++i) {
+    scores[i] = dot(w, unary_features(c.candidates[i], h, options), 0);
+  }
+  auto pair = [&](const DigitCandidate& a, const DigitCandidate& b) {
+    return dot(w, pair_features(c, a, b), kUnary);
+  };
+  // best[end][count - 1]: the best score of the first `end` strokes whose last digit has `count`
+  // strokes; from[end][count - 1] the count of the digit before it (0: none).
+  constexpr double kNone = -std::numeric_limits<double>::infinity();
+  std::vector<std::vector<double>> best(n + 1, std::vector<double>(most, kNone));
+  std::vector<std::vector<size_t>> from(n + 1, std::vector<size_t>(most, 0));
+  for (size_t end = 1; end <= n; ++end) {
+    for (size_t count = 1; count <= most && count <= end; ++count) {
+      const size_t first = end - count;
+      const auto at = static_cast<size_t>(c.index[first][count - 1]);
+      const DigitCandidate& d = c.candidates[at];
+      const double u = scores[at];
+      if (first == 0) {
+        best[end][count - 1] = u;
+        continue;
+      }
+      for (size_t before = 1; before <= most && before <= first; ++before) {
+        if (best[first][before - 1] == kNone) continue;
+        const DigitCandidate& b =
+            c.candidates[static_cast<size_t>(c.index[first - before][before - 1])];
+        const double s = best[first][before - 1] + u + pair(b, d);
+        if (s > best[end][count - 1]) best[end][count - 1] = s, from[end][count - 1] = before;
+      }
+    }
+  }
+  size_t count = 1;
+  for (size_t k = 1; k <= most && k <= n; ++k) {
+    if (best[n][k - 1] > best[n][count - 1]) count = k;
+  }
+  std::vector<const DigitCandidate*> chosen;
+  for (size_t end = n; end > 0;) {
+    const size_t before = from[end][count - 1];
+    chosen.push_back(&c.candidates[static_cast<size_t>(c.index[end - count][count - 1])]);
+    end -= count;
+    count = before;
+  }
+  std::reverse(chosen.begin(), chosen.end());
+  reading.height = h;
+  for (const DigitCandidate* d : chosen) {
+    ReadDigit r;
+    r.digit = d->digit, r.confidence = d->confidence, r.probabilities = d->probabilities;
+    r.strokes.assign(c.order.begin() + static_cast<std::ptrdiff_t>(d->first),
+                     c.order.begin() + static_cast<std::ptrdiff_t>(d->first + d->count));
+    std::sort(r.strokes.begin(), r.strokes.end());
+    r.x0 = d->x0, r.y0 = d->y0, r.x1 = d->x1, r.y1 = d->y1;
+    r.ink = d->ink, r.turning = d->turning;
+    reading.digits.push_back(std::move(r));
+  }
+  judge(reading, options);
+  return reading;
+}
+
+std::vector<double> weight_vector(const NumberReaderOptions& o) {
+  std::vector<double> w = {o.log_prob_weight, o.digit_bonus,  -o.gap_penalty, -o.wide_penalty,
+                           -o.short_penalty,  -o.low_penalty, -o.many_penalty};
+  w.insert(w.end(), o.class_bias.begin(), o.class_bias.end());
+  w.insert(w.end(), o.multi_stroke_bias.begin(), o.multi_stroke_bias.end());
+  w.insert(w.end(), {-o.overlap_penalty, -o.cross_penalty, o.spacing_weight});
+  return w;
+}
+
+void set_weight_vector(NumberReaderOptions& o, const std::vector<double>& w) {
+  if (w.size() != kUnary + kPair) return;
+  o.log_prob_weight = w[0], o.digit_bonus = w[1], o.gap_penalty = -w[2];
+  o.wide_penalty = -w[3], o.short_penalty = -w[4], o.low_penalty = -w[5], o.many_penalty = -w[6];
+  std::copy(w.begin() + 7, w.begin() + 7 + kClasses, o.class_bias.begin());
+  std::copy(w.begin() + 7 + kClasses, w.begin() + kUnary, o.multi_stroke_bias.begin());
+  o.overlap_penalty = -w[kUnary], o.cross_penalty = -w[kUnary + 1];
+  o.spacing_weight = w[kUnary + 2];
+}
+
+std::vector<double> segmentation_features(const NumberCandidates& c,
+                                          const std::vector<std::pair<size_t, size_t>>& runs,
+                                          const NumberReaderOptions& o) {
+  std::vector<double> total(kUnary + kPair, 0.0);
+  const DigitCandidate* previous = nullptr;
+  for (const auto& [first, count] : runs) {
+    const auto& d = c.candidates[static_cast<size_t>(c.index[first][count - 1])];
+    const auto u = unary_features(d, c.height, o);
+    for (size_t k = 0; k < kUnary; ++k) total[k] += u[k];
+    if (previous) {
+      const auto p = pair_features(c, *previous, d);
+      for (size_t k = 0; k < kPair; ++k) total[kUnary + k] += p[k];
+    }
+    previous = &d;
+  }
+  return total;
+}
+
+NumberReading read_number(const Predictor& predictor, const std::vector<InkStroke>& strokes,
+                          const NumberReaderOptions& options, CandidateCache* cache) {
+  NumberReading reading =
+      decode_number(number_candidates(predictor, strokes, options, cache), options);
+  if (options.final_side <= 0 || options.final_side == options.render_side ||
+      reading.digits.empty()) {
+    return reading;
+  }
+  PenStyle style;
+  style.canvas_side = options.final_side;
+  auto batch = torch::empty({static_cast<int64_t>(reading.digits.size()), kImageSide, kImageSide},
+                            torch::kUInt8);
+  for (size_t i = 0; i < reading.digits.size(); ++i) {
+    const DigitPixels image =
+        render_pen_digit(pen_digit_of(strokes, reading.digits[i].strokes), style);
+    std::copy(image.begin(), image.end(),
+              batch.data_ptr<uint8_t>() + static_cast<int64_t>(i) * kPixels);
+  }
+  const torch::Tensor probs = predictor.probabilities(batch).contiguous();
+  for (size_t i = 0; i < reading.digits.size(); ++i) {
+    ReadDigit& d = reading.digits[i];
+    std::copy(probs.data_ptr<float>() + i * kClasses, probs.data_ptr<float>() + (i + 1) * kClasses,
+              d.probabilities.begin());
+    const auto best = std::max_element(d.probabilities.begin(), d.probabilities.end());
+    d.digit = static_cast<int>(best - d.probabilities.begin());
+    d.confidence = *best;
+  }
+  judge(reading, options);
+  return reading;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{0});
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace digits

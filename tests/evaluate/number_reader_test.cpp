@@ -1,0 +1,195 @@
+// Tests of the number reader (digits/evaluate/number_reader.h): the segmentation search on
+// candidates made by hand (no network), and, with the shipped model, real pen ink: composed
+// numbers of training writers with touching digits and delayed strokes, a one-digit number read
+// exactly as a pen digit, and scribbles, which are no number.
+#include "digits/evaluate/number_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "digits/evaluate/predictor.h"
+#include "digits/ink/inkml.h"
+#include "digits/ink/pen.h"
+#include "digits/ink/unipen.h"
+#include "pen_digits.h"
+
+namespace digits {
+namespace {
+
+// Candidates for `n` strokes side by side, each stroke 0.6 H wide with 0.2 H between them, every
+// run read as `digit` with confidence `conf(first, count)`.
+template <typename Conf>
+NumberCandidates made(size_t n, size_t most, Conf conf) {
+  NumberCandidates c;
+  c.height = 1;
+  for (size_t k = 0; k < n; ++k) c.order.push_back(k);
+  c.index.assign(n, std::vector<int64_t>(most, -1));
+  c.crosses.assign(n, std::vector<char>(n, 0));
+  for (size_t first = 0; first < n; ++first) {
+    for (size_t count = 1; count <= most && first + count <= n; ++count) {
+      DigitCandidate d;
+      d.first = first, d.count = count;
+      d.x0 = first * 0.8, d.x1 = (first + count) * 0.8 - 0.2, d.y0 = 0, d.y1 = 1;
+      d.gap = count > 1 ? 0.2 : 0;
+      d.confidence = conf(first, count);
+      d.digit = static_cast<int>((first + count) % 10);
+      d.probabilities.fill((1 - d.confidence) / 9);
+      d.probabilities[static_cast<size_t>(d.digit)] = d.confidence;
+      c.index[first][count - 1] = static_cast<int64_t>(c.candidates.size());
+      c.candidates.push_back(d);
+    }
+  }
+  return c;
+}
+
+TEST(NumberReader, ChoosesTheSegmentationTheNetworkReadsBest) {
+  // Strokes 1 and 2 read well only together; 0 and 3 alone.
+  const auto c = made(4, 4, [](size_t first, size_t count) {
+    if (count == 1 && (first == 0 || first == 3)) return 0.99f;
+    if (first == 1 && count == 2) return 0.98f;
+    return 0.2f;
+  });
+  NumberReaderOptions o;
+  o.gap_penalty = 0;  // the 0.2 H between strokes 1 and 2 is no reason to split here
+  const auto r = decode_number(c, o);
+  ASSERT_EQ(r.digits.size(), 3u);
+  EXPECT_EQ(r.digits[0].strokes, std::vector<size_t>({0}));
+  EXPECT_EQ(r.digits[1].strokes, std::vector<size_t>({1, 2}));
+  EXPECT_EQ(r.digits[2].strokes, std::vector<size_t>({3}));
+  EXPECT_TRUE(r.number);
+  EXPECT_NEAR(r.confidence, 0.99 * 0.98 * 0.99, 1e-6);
+  EXPECT_EQ(r.text(), "134");  // (first + count) % 10 of each
+}
+
+TEST(NumberReader, AGapInsideADigitSplitsItAndAWideCandidateLosesToTwo) {
+  // Everything reads well; only the geometry decides.
+  const auto c = made(3, 3, [](size_t, size_t) { return 0.99f; });
+  NumberReaderOptions o;
+  o.digit_bonus = 0, o.gap_free = 0.1, o.gap_penalty = 4, o.wide_penalty = 0;
+  EXPECT_EQ(decode_number(c, o).digits.size(), 3u) << "0.2 H gaps cost more than they give";
+  o.gap_penalty = 0, o.wide = 1.0, o.wide_penalty = 3;
+  EXPECT_EQ(decode_number(c, o).digits.size(), 3u) << "1.4 H wide pairs cost more";
+  o.wide_penalty = 0, o.digit_bonus = -1;
+  EXPECT_EQ(decode_number(c, o).digits.size(), 1u) << "a cost per digit merges all";
+}
+
+TEST(NumberReader, ADoubtfulDigitOrAFarTooWideOneIsNoNumber) {
+  auto c = made(2, 2, [](size_t, size_t count) { return count == 1 ? 0.3f : 0.1f; });
+  NumberReaderOptions o;
+  o.min_confidence = 0.5;
+  auto r = decode_number(c, o);
+  EXPECT_FALSE(r.number);
+  EXPECT_EQ(r.text(), "none");
+  EXPECT_EQ(r.confidence, 0.0);
+  EXPECT_FALSE(r.digits.empty()) << "the best reading is still there to show";
+  o.min_confidence = 0.2;
+  EXPECT_TRUE(decode_number(c, o).number);
+  o.reject_wide = 0.5;  // each stroke is 0.6 H wide
+  EXPECT_FALSE(decode_number(c, o).number);
+}
+
+TEST(NumberReader, NoInkReadsAsNoNumber) {
+  const NumberCandidates none;
+  const auto r = decode_number(none);
+  EXPECT_FALSE(r.number);
+  EXPECT_TRUE(r.digits.empty());
+  EXPECT_EQ(r.text(), "none");
+}
+
+TEST(NumberReader, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
+  EXPECT_EQ(edit_distance("2024", "2024"), 0u);
+  EXPECT_EQ(edit_distance("2024", "224"), 1u);
+  EXPECT_EQ(edit_distance("2024", "20124"), 1u);
+  EXPECT_EQ(edit_distance("2024", "2074"), 1u);
+  EXPECT_EQ(edit_distance("", "123"), 3u);
+  EXPECT_EQ(edit_distance("4445", "81145"), 3u);
+}
+
+// --- With the shipped model ---------------------------------------------------------------------
+
+std::string pretrained() {
+  const auto path =
+      (std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / ".." / "checkpoints" / "pretrained.pt")
+          .lexically_normal()
+          .string();
+  return std::filesystem::exists(path) ? path : "";
+}
+
+std::string fixture(const std::string& name) {
+  return (std::filesystem::path(DIGITS_TEST_DATA_DIR) / "ink" / name).string();
+}
+
+TEST(NumberReaderPretrained, ReadsNumbersWithTouchingDigitsAndDelayedStrokes) {
+  if (pretrained().empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
+  auto p = Predictor::load({pretrained()});
+  ASSERT_TRUE(p) << p.error().message;
+  auto numbers = load_inkml(fixture("numbers-uci.inkml"));
+  ASSERT_TRUE(numbers) << numbers.error().message;
+  ASSERT_GE(numbers->size(), 8u);
+  size_t delayed = 0, overlapping = 0;
+  for (const InkSample& s : *numbers) {
+    const auto r = read_number(*p, s.strokes);
+    EXPECT_EQ(r.text(), s.label) << s.where;
+    EXPECT_GT(r.confidence, 0.5) << s.where;
+    // The digits read are the parts written, stroke for stroke.
+    ASSERT_EQ(r.digits.size(), s.parts.size()) << s.where;
+    for (size_t i = 0; i < s.parts.size(); ++i) {
+      EXPECT_EQ(r.digits[i].strokes, s.parts[i].strokes) << s.where << " digit " << i;
+      if (i + 1 < s.parts.size()) {
+        delayed += s.parts[i].strokes.back() > s.parts[i + 1].strokes.front();
+        overlapping += r.digits[i].x1 > r.digits[i + 1].x0;
+      }
+    }
+  }
+  EXPECT_GE(delayed, 2u) << "the fixture has delayed strokes";
+  EXPECT_GE(overlapping, 2u) << "and digits reaching into their neighbours' columns";
+}
+
+TEST(NumberReaderPretrained, OneDigitReadsExactlyAsThePenDigit) {
+  if (pretrained().empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
+  auto p = Predictor::load({pretrained()});
+  ASSERT_TRUE(p) << p.error().message;
+  const std::string text = testing::synthetic_unipen(1, 1, 4);
+  auto digits = parse_unipen(text, "one.tra");
+  auto inks = parse_unipen_ink(text, "one.tra");
+  ASSERT_TRUE(digits && inks);
+  ASSERT_EQ(digits->size(), inks->size());
+  size_t single = 0;
+  for (size_t i = 0; i < digits->size(); ++i) {
+    const auto r = read_number(*p, (*inks)[i].strokes);
+    const auto expected = p->probabilities(to_tensor(render_pen_digit((*digits)[i])).unsqueeze(0));
+    if (r.digits.size() != 1) continue;  // a digit of two strokes may read as two: not this test
+    ++single;
+    for (int k = 0; k < 10; ++k) {
+      EXPECT_EQ(r.digits[0].probabilities[static_cast<size_t>(k)], expected[0][k].item<float>())
+          << "digit " << (*digits)[i].label << " class " << k;
+    }
+  }
+  EXPECT_GE(single, 8u) << "of the ten digits";
+}
+
+// Ink that is no digit: a spiral of four turns and a zigzag of forty strokes back and forth, in
+// one stroke each; the network alone would read a digit in both.
+TEST(NumberReaderPretrained, AScribbleIsNoNumber) {
+  if (pretrained().empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
+  auto p = Predictor::load({pretrained()});
+  ASSERT_TRUE(p) << p.error().message;
+  InkStroke spiral, zigzag;
+  for (int i = 0; i <= 400; ++i) {
+    const double a = i * 4 * 2 * 3.14159265358979 / 400, r = 10 + 40.0 * i / 400;
+    spiral.push_back({100 + r * std::cos(a), 100 + r * std::sin(a)});
+  }
+  for (int i = 0; i <= 40; ++i) zigzag.push_back({i % 2 ? 100.0 : 0.0, 2.5 * i});
+  for (const auto& ink : {std::vector<InkStroke>{spiral}, std::vector<InkStroke>{zigzag}}) {
+    const auto r = read_number(*p, ink);
+    EXPECT_EQ(r.text(), "none");
+    EXPECT_EQ(r.confidence, 0.0);
+  }
+}
+
+}  // namespace
+}  // namespace digits

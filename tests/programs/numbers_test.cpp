@@ -1,0 +1,137 @@
+// Written numbers through digit-predict --ink: a line per sample (the file's path for a file of
+// one), the score on labelled ink and the sheet of misread numbers; numbers composed from pen
+// digits (--compose), seeded; and the mistakes a user can make with these options, each a clean
+// one-line error.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "pen_digits.h"
+#include "programs.h"
+#include "test_util.h"
+
+namespace digits {
+namespace {
+
+using testing::command;
+using testing::kPredict;
+using testing::Outcome;
+using testing::run;
+using testing::TempDir;
+
+std::string fixture(const std::string& name) {
+  return std::string(DIGITS_TEST_DATA_DIR) + "/ink/" + name;
+}
+
+std::string pretrained() {
+  const auto path = (std::filesystem::path(DIGITS_SOURCE_DIR) / "checkpoints" / "pretrained.pt");
+  return std::filesystem::exists(path) ? path.string() : "";
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(NumberPrograms, PredictReadsEachInkFileAndScoresTheLabelledOnes) {
+  if (pretrained().empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
+  TempDir dir;
+  const Outcome o =
+      run(command(kPredict, "--threads 1 --quiet",
+                  {"--checkpoint", pretrained(), "--ink", fixture("number-2024.inkml"),
+                   fixture("numbers-uci.inkml"), "--misread-png", dir.file("misread.png")}),
+          dir.file("predict"));
+  ASSERT_TRUE(o.exited && o.code == 0) << o.describe();
+  const auto out = lines(o.out);
+  ASSERT_GE(out.size(), 11u) << o.out;
+  // A file of one sample is named by its path; one of several by FILE:LINE of each.
+  EXPECT_EQ(out[0], fixture("number-2024.inkml") + " number=2024 confidence=" +
+                        out[0].substr(out[0].find("confidence=") + 11));
+  const std::regex line(R"(^(\S+) number=(none|\d+) confidence=([01]\.\d{4})( truth=\d+)?$)");
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_TRUE(std::regex_match(out[i], line)) << out[i];
+    if (i > 0) {
+      EXPECT_EQ(out[i].rfind(fixture("numbers-uci.inkml") + ":", 0), 0u) << out[i];
+    }
+  }
+  EXPECT_NE(o.out.find("\nnumbers=10 exact=1.0000 (10) digits=1.0000 (0 edits in"),
+            std::string::npos)
+      << o.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("misread.png")));
+  EXPECT_NE(o.err.find("drew the 0 misread numbers"), std::string::npos) << o.describe();
+}
+
+TEST(NumberPrograms, ComposedNumbersAreSeededAndScored) {
+  TempDir dir;
+  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
+  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
+  testing::write_file(dir.file("pen.tes"), testing::synthetic_unipen(4, 3, 9));
+  auto read = [&](const std::string& seed) {
+    return run(command(kPredict, "--threads 1 --quiet --compose 12 --compose-seed " + seed,
+                       {"--checkpoint", dir.file("run/best.pt"), "--ink", dir.file("pen.tes")}),
+               dir.file("predict" + seed));
+  };
+  const Outcome a = read("5"), b = read("5"), c = read("6");
+  ASSERT_TRUE(a.exited && a.code == 0) << a.describe();
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+  const auto out = lines(a.out);
+  ASSERT_GE(out.size(), 14u) << a.out;
+  for (size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(out[i].rfind("composed:" + std::to_string(i + 1) + " number=", 0), 0u) << out[i];
+    EXPECT_NE(out[i].find(" truth="), std::string::npos) << out[i];
+  }
+  EXPECT_EQ(out[13].rfind("numbers=12 exact=", 0), 0u) << a.out;
+  EXPECT_NE(a.err.find("reading 12 written numbers composed from the --ink digits"),
+            std::string::npos)
+      << a.describe();
+}
+
+TEST(NumberPrograms, MistakesWithInkAreOneLineErrors) {
+  TempDir dir;
+  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
+  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
+  const std::string model = dir.file("run/best.pt");
+  testing::write_file(dir.file("digits.csv"), "label,pixel0\n1,0\n");
+  testing::write_file(dir.file("plain.inkml"), "<ink><trace>0 0, 5 5</trace></ink>");
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> needles;
+  };
+  const std::vector<Case> cases = {
+      {{"--ink", dir.file("digits.csv")}, {dir.file("digits.csv"), "neither InkML"}},
+      {{"--ink", dir.file("nothing.inkml")}, {dir.file("nothing.inkml"), "no such file"}},
+      {{"--ink", fixture("number-2024.inkml"), "--compose", "3"},
+       {"--compose needs UNIPEN pen digits", "number-2024.inkml"}},
+      {{"--ink", dir.file("plain.inkml"), "--misread-png", dir.file("m.png")},
+       {"--misread-png needs labelled ink"}},
+      {{"--ink", fixture("number-2024.inkml"), "--exclude", "1:2"}, {"--exclude", "--compose"}},
+      {{"--ink", fixture("number-2024.inkml"), "--misread-png", fixture("number-2024.inkml")},
+       {"--misread-png"}},
+      {{}, {"--data FILE", "--ink FILE"}},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"--checkpoint", model};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const Outcome o = run(command(kPredict, "--threads 1 --quiet", args), dir.file("p"));
+    testing::expect_clean_error(o, c.needles, "digit-predict");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m.png")));
+  // Options that mean nothing for ink are refused by name.
+  const Outcome both = run(command(kPredict, "--threads 1 --quiet",
+                                   {"--checkpoint", model, "--ink", fixture("number-2024.inkml"),
+                                    "--out", dir.file("s.csv")}),
+                           dir.file("p"));
+  ASSERT_TRUE(both.exited) << both.describe();
+  EXPECT_EQ(both.code, 2) << both.describe();
+  EXPECT_NE(both.err.find("--out"), std::string::npos) << both.describe();
+}
+
+}  // namespace
+}  // namespace digits
