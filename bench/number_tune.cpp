@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "The composer's seed");
   app.add_option("--learn", epochs, "Learn the weights: epochs of the structured perceptron");
   app.add_option("--rate", rate, "The perceptron's step");
+  digits::ComposeOptions compose;
+  app.add_option("--min-digits", compose.min_digits, "Digits per number, at least")
+      ->capture_default_str();
+  app.add_option("--max-digits", compose.max_digits, "Digits per number, at most")
+      ->capture_default_str();
   NumberReaderOptions defaults;
   app.add_option("--render-side", defaults.render_side, "Candidates' canvas side (pixels)")
       ->capture_default_str();
@@ -125,7 +130,7 @@ int main(int argc, char** argv) {
                                     f == 0 ? writers.begin() + half : writers.end());
     const auto t0 = std::chrono::steady_clock::now();
     folds[f].numbers = digits::compose_numbers(digits::digits_of_writers(*material, mine), count,
-                                               {}, digits::mix_seed(seed, f));
+                                               compose, digits::mix_seed(seed, f));
     for (const auto& s : folds[f].numbers) {
       folds[f].candidates.push_back(digits::number_candidates(*predictor, s.strokes, defaults));
     }

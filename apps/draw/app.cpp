@@ -203,7 +203,17 @@ bool App::predict() {
 
 void App::print_prediction() {
   predict();
-  std::cout << prediction_line() << std::endl;
+  std::cout << prediction_line() << "\n" << number_line() << std::endl;
+}
+
+std::string App::number_line() const {
+  const auto& n = state_.recognizer.number();
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "number=%s confidence=%.4f canvas=%lldx%lld",
+                n ? n->text().c_str() : "none", n ? n->confidence : 0.0,
+                static_cast<long long>(state_.canvas.side()),
+                static_cast<long long>(state_.canvas.side()));
+  return buf;
 }
 
 std::string App::prediction_line() const {

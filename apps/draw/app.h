@@ -74,6 +74,9 @@ class App {
   void print_prediction();
   // "prediction=D confidence=P", or "prediction=none confidence=0".
   std::string prediction_line() const;
+  // "number=DIGITS confidence=P canvas=WxH" (number=none confidence=0 without ink or a number):
+  // the canvas read as a written number, and the canvas's raster size in pixels.
+  std::string number_line() const;
   bool dirty() const { return dirty_; }
   void drawn() { dirty_ = false; }
   // The timings (with --timings) on stderr and the exit code at the end.

@@ -59,7 +59,9 @@ int run(const DrawOptions& options) {
     if (app.dirty()) draw_frame();
     if (!replay_done && input.replay_finished()) {
       replay_done = true;
-      if (options.print_prediction) std::cout << app.prediction_line() << std::endl;
+      if (options.print_prediction) {
+        std::cout << app.prediction_line() << "\n" << app.number_line() << std::endl;
+      }
       if (!options.screenshot.empty()) {
         view.render(app.state());
         if (!platform.save_screenshot(options.screenshot)) return digits::cli::kExitFailure;

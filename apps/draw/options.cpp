@@ -27,7 +27,8 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
                  "wait MS, print, drop FILE (X, Y fractions 0..1 of the canvas)")
       ->check(CLI::ExistingFile);
   app.add_flag("--print-prediction", o.print_prediction,
-               "after the replay print 'prediction=D confidence=P' (P a fraction) on stdout");
+               "after the replay print 'prediction=D confidence=P' (P a fraction) and the canvas "
+               "read as a number, 'number=DIGITS confidence=P canvas=WxH', on stdout");
   app.add_option("--screenshot", o.screenshot,
                  "after the replay save the window to FILE (.bmp, or .png)")
       ->check(cli::BinaryFile);

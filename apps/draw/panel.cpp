@@ -1,6 +1,7 @@
 // The side panel (the reading, a bar per digit, the model), the help overlay and the message
 // line: the parts of the view drawn in text.
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "view.h"
@@ -23,10 +24,37 @@ void View::draw_panel(const AppState& state) {
   const Recognizer& recognizer = state.recognizer;
   const int x = layout_.panel.x, w = layout_.panel.w;
   int y = layout_.panel.y;
-  const auto& p = recognizer.prediction();
+  const auto& number = recognizer.number();
+  const bool several = number && number->digits.size() > 1;
+  // With several digits, the bars show the least sure digit's probabilities: its alternatives.
+  std::optional<Prediction> doubtful;
+  size_t doubtful_at = 0;
+  if (several) {
+    for (size_t i = 0; i < number->digits.size(); ++i) {
+      if (i == 0 || number->digits[i].confidence < number->digits[doubtful_at].confidence) {
+        doubtful_at = i;
+      }
+    }
+    const ReadDigit& d = number->digits[doubtful_at];
+    doubtful = Prediction{d.probabilities, d.digit, d.confidence};
+  }
+  const auto& p = several ? doubtful : recognizer.prediction();
   // The answer, large, with its confidence.
   const int answer_x = x + px(t.answer_text_x);
-  if (p) {
+  if (several) {
+    const std::string read = number->number ? number->text() : "?";
+    // Large while it fits beside its confidence and label (two digits of the big font).
+    const bool large = read.size() <= 2;
+    text(large ? f.big.get() : f.text.get(), read, x,
+         large ? y - px(t.answer_raise) : y + px(t.confidence_top), t.text);
+    const int right = x + w;
+    text(f.text.get(), number->number ? percent(number->confidence) : "no number", right,
+         y + px(t.confidence_top), number->number ? t.top_bar : t.error_text, Align::kRight);
+    char line[96];
+    std::snprintf(line, sizeof line, "bars: digit %zu of %zu", doubtful_at + 1,
+                  number->digits.size());
+    text(f.small.get(), line, right, y + px(t.confidence_label_top), t.dim_text, Align::kRight);
+  } else if (p) {
     text(f.big.get(), std::to_string(p->digit), x, y - px(t.answer_raise), t.text);
     text(f.text.get(), percent(p->confidence), answer_x, y + px(t.confidence_top), t.top_bar);
     text(f.small.get(), "confidence", answer_x, y + px(t.confidence_label_top), t.dim_text);

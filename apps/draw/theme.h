@@ -28,6 +28,8 @@ struct Theme {
   int error_box_inset = 24;    // the model error's box, left and right of the canvas
   int error_box_height = 140;  // centred on the canvas
   int error_box_padding = 12;
+  int digit_box_padding = 4;   // around each digit of a number read
+  int digit_label_raise = 22;  // its reading, above its box
   int ring_segments = 48;  // the brush outline
 
   // The side panel, top to bottom.
@@ -82,6 +84,8 @@ struct Theme {
   SDL_Color grid_line{70, 70, 70, 255};
   SDL_Color brush_ring{120, 160, 255, 200};
   SDL_Color model_ink{48, 112, 255, 200};  // the 28x28 input over the canvas; alpha at full ink
+  SDL_Color digit_box_even{66, 133, 244, 255};  // the boxes of a number's digits, alternating
+  SDL_Color digit_box_odd{251, 188, 4, 255};
   SDL_Color error_box{60, 20, 20, 230};
   SDL_Color help_box{20, 22, 26, 235};
   SDL_Color message_box{0, 0, 0, 190};

@@ -112,6 +112,7 @@ void View::draw_canvas(const AppState& state) {
   SDL_RenderCopy(renderer, canvas_texture_.get(), nullptr, &area);
 
   if (state.model_view && state.recognizer.prediction()) draw_model_input(state);
+  draw_number(state);
   if (state.grid) {
     set_colour(theme_.grid_line);
     for (int i = 1; i < kImageSide; ++i) {
@@ -137,7 +138,7 @@ void View::draw_canvas(const AppState& state) {
     SDL_RenderDrawLines(renderer, ring.data(), static_cast<int>(ring.size()));
   }
   if (!canvas.has_ink() && state.model_error.empty() && !state.help) {
-    text(platform_.fonts().text.get(), "draw a digit here", area.x + area.w / 2,
+    text(platform_.fonts().text.get(), "write a digit or a number here", area.x + area.w / 2,
          area.y + area.h / 2 - px(theme_.hint_raise), theme_.dim_text, Align::kCentre);
   }
   if (!state.model_error.empty()) {
@@ -147,6 +148,28 @@ void View::draw_canvas(const AppState& state) {
     fill(box, theme_.error_box);
     text(platform_.fonts().text.get(), state.model_error, box.x + px(pad), box.y + px(pad),
          theme_.error_text, Align::kLeft, box.w - px(2 * pad));
+  }
+}
+
+// With several digits read, a box around each and its reading above it, alternating colours so
+// that neighbours that touch stay apart.
+void View::draw_number(const AppState& state) {
+  const auto& number = state.recognizer.number();
+  if (!number || number->digits.size() < 2) return;
+  const SDL_Rect& area = layout_.canvas;
+  const double scale = static_cast<double>(area.w) / static_cast<double>(state.canvas.side());
+  const int pad = px(theme_.digit_box_padding);
+  for (size_t i = 0; i < number->digits.size(); ++i) {
+    const ReadDigit& d = number->digits[i];
+    const SDL_Color c = i % 2 ? theme_.digit_box_odd : theme_.digit_box_even;
+    const SDL_Rect box{area.x + static_cast<int>(d.x0 * scale) - pad,
+                       area.y + static_cast<int>(d.y0 * scale) - pad,
+                       static_cast<int>((d.x1 - d.x0) * scale) + 2 * pad,
+                       static_cast<int>((d.y1 - d.y0) * scale) + 2 * pad};
+    set_colour(c);
+    SDL_RenderDrawRect(platform_.renderer(), &box);
+    text(platform_.fonts().text.get(), std::to_string(d.digit), box.x + box.w / 2,
+         box.y - px(theme_.digit_label_raise), c, Align::kCentre);
   }
 }
 

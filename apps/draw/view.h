@@ -52,6 +52,7 @@ class View {
 
   void draw_canvas(const AppState& state);
   void draw_model_input(const AppState& state);
+  void draw_number(const AppState& state);
   void draw_panel(const AppState& state);
   void draw_help(const AppState& state);
   void draw_message(const AppState& state);

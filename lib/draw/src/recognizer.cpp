@@ -56,6 +56,7 @@ Status Recognizer::load(const std::string& path) {
     info_.data = std::filesystem::path(paths[0]).filename().string() +
                  (paths.size() > 1 ? " + " + std::to_string(paths.size() - 1) + " more" : "");
   }
+  candidates_.clear();
   invalidate();
   return {};
 }
@@ -74,8 +75,21 @@ bool Recognizer::update(const Canvas& canvas) {
   const bool ink = std::any_of(input_.begin(), input_.end(), [](uint8_t v) { return v != 0; });
   if (ink && predictor_) {
     prediction_ = predictor_->predict(to_tensor(input_));
+    NumberReaderOptions options;
+    options.final_side = 0;  // a digit alone is the prediction; several are read as candidates
+    number_ = read_number(*predictor_, ink_strokes(canvas), options, &candidates_);
+    if (number_->digits.size() <= 1) {
+      // One digit reads as the canvas always read.
+      ReadDigit d = number_->digits.empty() ? ReadDigit{} : number_->digits.front();
+      d.digit = prediction_->digit, d.confidence = prediction_->confidence;
+      d.probabilities = prediction_->probabilities;
+      number_->digits = {d};
+      number_->number = true;
+      number_->confidence = prediction_->confidence;
+    }
   } else {
     prediction_.reset();
+    number_.reset();
   }
   latency_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -122,7 +122,7 @@ bool strokes_cross(const InkStroke& p, const Span& ps, const InkStroke& q, const
 }
 
 // The features of one candidate digit and of two neighbours (weight_vector's order).
-constexpr size_t kUnary = 7 + 2 * kClasses, kPair = 3;
+constexpr size_t kUnary = 7 + 2 * kClasses, kPair = 4;
 
 std::vector<double> unary_features(const DigitCandidate& d, double h,
                                    const NumberReaderOptions& o) {
@@ -153,6 +153,10 @@ std::vector<double> pair_features(const NumberCandidates& c, const DigitCandidat
     }
   }
   f[2] = std::clamp((b.x0 - a.x1) / h, -1.0, 1.0);
+  // How sure the network is of the two as one digit, where they can be one.
+  if (a.first + a.count == b.first && a.count + b.count <= c.index[a.first].size()) {
+    f[3] = c.candidates[static_cast<size_t>(c.index[a.first][a.count + b.count - 1])].confidence;
+  }
   return f;
 }
 
@@ -352,7 +356,7 @@ std::vector<double> weight_vector(const NumberReaderOptions& o) {
                            -o.short_penalty,  -o.low_penalty, -o.many_penalty};
   w.insert(w.end(), o.class_bias.begin(), o.class_bias.end());
   w.insert(w.end(), o.multi_stroke_bias.begin(), o.multi_stroke_bias.end());
-  w.insert(w.end(), {-o.overlap_penalty, -o.cross_penalty, o.spacing_weight});
+  w.insert(w.end(), {-o.overlap_penalty, -o.cross_penalty, o.spacing_weight, -o.merge_penalty});
   return w;
 }
 
@@ -363,7 +367,7 @@ void set_weight_vector(NumberReaderOptions& o, const std::vector<double>& w) {
   std::copy(w.begin() + 7, w.begin() + 7 + kClasses, o.class_bias.begin());
   std::copy(w.begin() + 7 + kClasses, w.begin() + kUnary, o.multi_stroke_bias.begin());
   o.overlap_penalty = -w[kUnary], o.cross_penalty = -w[kUnary + 1];
-  o.spacing_weight = w[kUnary + 2];
+  o.spacing_weight = w[kUnary + 2], o.merge_penalty = -w[kUnary + 3];
 }
 
 std::vector<double> segmentation_features(const NumberCandidates& c,

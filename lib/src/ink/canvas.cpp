@@ -126,4 +126,36 @@ void Canvas::render_history() {
   }
 }
 
+std::vector<InkStroke> ink_strokes(const Canvas& canvas) {
+  const auto& history = canvas.history();
+  size_t from = 0;
+  bool erased = false;
+  for (size_t i = 0; i < history.size(); ++i) {
+    if (history[i].kind == Stroke::Kind::kClear) from = i + 1, erased = false;
+    if (history[i].kind == Stroke::Kind::kErase) erased = true;
+  }
+  const auto side = static_cast<double>(canvas.side());
+  const auto last = canvas.side() - 1;
+  auto inked = [&](const CanvasPoint& p) {
+    const auto x = std::clamp<int64_t>(std::lround(p.x * side), 0, last);
+    const auto y = std::clamp<int64_t>(std::lround(p.y * side), 0, last);
+    return canvas.pixels()[static_cast<size_t>(y * canvas.side() + x)] != 0;
+  };
+  std::vector<InkStroke> out;
+  for (size_t i = from; i < history.size(); ++i) {
+    if (history[i].kind != Stroke::Kind::kInk) continue;
+    InkStroke piece;
+    for (const CanvasPoint& p : history[i].points) {
+      if (erased && !inked(p)) {
+        if (!piece.empty()) out.push_back(std::move(piece));
+        piece.clear();
+        continue;
+      }
+      piece.push_back({p.x * side, p.y * side});
+    }
+    if (!piece.empty()) out.push_back(std::move(piece));
+  }
+  return out;
+}
+
 }  // namespace digits

@@ -22,7 +22,7 @@ set_tests_properties(digit-draw.help PROPERTIES
 add_test(NAME digit-draw.unknown_option COMMAND digit-draw --no-such-option)
 set_tests_properties(digit-draw.unknown_option PROPERTIES WILL_FAIL TRUE)
 
-foreach(case setup traced_pretrained traced_trained single styles screenshot edit teach
+foreach(case setup traced_pretrained traced_trained single number styles screenshot edit teach
              watch_and_drop bad_input)
   add_test(NAME digit-draw.${case}
     COMMAND ${CMAKE_COMMAND} -DCASE=${case} -DDRAW=$<TARGET_FILE:digit-draw>

@@ -44,29 +44,30 @@ struct NumberReaderOptions {
   int64_t final_side = kAppCanvasSide;
   // The decoder's weights: a candidate digit scores the weighted sum of its features (its
   // log-probability, a bonus per digit, the penalties' measures, its class and whether it has
-  // several strokes), two neighbours that of theirs (overlap, crossing, spacing). Learnt on
+  // several strokes), two neighbours that of theirs (overlap, crossing, spacing, and how sure the
+  // network is of the two as one digit). Learnt on
   // numbers composed from the training writers of UCI's pen digits by bench/number_tune.cpp, a
   // structured perceptron over this decoder (docs/numbers.md: the command and its table).
-  double log_prob_weight = 2.155;  // times the log-probability of the candidate's best class
-  double digit_bonus = 1.221;      // added per digit read
-  double gap_penalty = 3.780;      // per H of empty columns inside one digit beyond gap_free
+  double log_prob_weight = 2.804;  // times the log-probability of the candidate's best class
+  double digit_bonus = 1.895;      // added per digit read
+  double gap_penalty = 3.541;      // per H of empty columns inside one digit beyond gap_free
   double gap_free = 0.1;
-  double wide_penalty = 1.967;  // per H of width beyond `wide`
+  double wide_penalty = 1.688;  // per H of width beyond `wide`
   double wide = 1.0;
-  double short_penalty = 5.895;  // per H of height below `short_height`
+  double short_penalty = 5.922;  // per H of height below `short_height`
   double short_height = 0.45;
-  double low_penalty = 0.606;  // per H of height below `low_height`
+  double low_penalty = 1.689;  // per H of height below `low_height`
   double low_height = 0.75;
-  double many_penalty = 0.528;  // a digit of three strokes or more
-  std::array<double, kClasses> class_bias{
-      // per class read
-      -0.389, -0.358, -0.203, 0.518, 0.698, -0.322, 0.048, -0.269, 0.708, 0.539};
-  std::array<double, kClasses> multi_stroke_bias{
-      // per class read from two strokes or more
-      0.244, 0.172, -0.376, -0.184, 0.026, 0.678, -0.534, 0.491, -0.350, -0.370};
-  double overlap_penalty = 0.359;  // times the share of the narrower neighbour's columns covered
-  double cross_penalty = 0.125;    // when a stroke of one digit crosses a stroke of its neighbour
-  double spacing_weight = 0.904;   // times the space between neighbours in H, within [-1, 1]
+  double many_penalty = 0.692;  // a digit of three strokes or more
+  // Per class read, and per class read from two strokes or more.
+  std::array<double, kClasses> class_bias{-0.529, -0.442, -0.169, 0.608, 1.496,
+                                          -0.197, -0.192, -0.834, 1.147, 0.758};
+  std::array<double, kClasses> multi_stroke_bias{0.486, -0.043, -0.366, -0.196, -0.416,
+                                                 0.869, -0.813, 0.628,  -0.668, -0.194};
+  double overlap_penalty = 0.751;  // times the share of the narrower neighbour's columns covered
+  double cross_penalty = 0.043;    // when a stroke of one digit crosses a stroke of its neighbour
+  double spacing_weight = 1.014;   // times the space between neighbours in H, within [-1, 1]
+  double merge_penalty = 0.002;    // times the network's confidence in the two as one digit
   // "No number": a digit read with less confidence than this, wider than reject_wide H, with
   // more ink than reject_ink H or strokes turning more than reject_turning full turns (a
   // scribble): each bound is beyond what 99.9% of the training writers' digits reach

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "digits/ink/ink.h"
 #include "digits/ink/preprocess.h"
 
 namespace digits {
@@ -91,5 +92,10 @@ class Canvas {
   bool stroking_ = false;
   uint64_t version_ = 0;
 };
+
+// The ink on `canvas` as strokes, in canvas pixels (y down), for the number reader: the ink strokes
+// since the last clear, in the order drawn, without the points an eraser has since wiped (a stroke
+// cut by the eraser becomes its remaining pieces).
+std::vector<InkStroke> ink_strokes(const Canvas& canvas);
 
 }  // namespace digits

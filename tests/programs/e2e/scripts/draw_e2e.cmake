@@ -5,6 +5,8 @@
 #   traced_pretrained the 100 traced digits with checkpoints/pretrained.pt: >= 90% read right
 #   traced_trained    the same with the small model trained in setup: >= 70% read right
 #   single            one traced digit per class, each run on its own with --print-prediction
+#   number            tests/fixtures/ink/number-281.replay, three pen digits side by side: read as
+#                     the number 281 by pretrained.pt, with --print-prediction's number line
 #   styles            tests/fixtures/draw/D-*.replay, drawn by hand the way people write
 #                     (European 1 and 7, slashed 0, open 4, shaky, small in a corner): read as D
 #                     by pretrained.pt
@@ -41,8 +43,8 @@ function(predict_script name text checkpoint)
   draw(--checkpoint ${checkpoint} --replay ${WORK}/${name}.replay --exit-after-replay
        --print-prediction)
   expect_ok(${name})
-  if(NOT out MATCHES "prediction=([0-9]|none) confidence=([0-9.]+)\n$")
-    message(FATAL_ERROR "${name}: expected one 'prediction=D confidence=P' line, got:\n${out}")
+  if(NOT out MATCHES "prediction=([0-9]|none) confidence=([0-9.]+)\nnumber=([0-9]+|none) confidence=[0-9.]+ canvas=[0-9]+x[0-9]+\n$")
+    message(FATAL_ERROR "${name}: expected 'prediction=D confidence=P' and 'number=... canvas=WxH' lines, got:\n${out}")
   endif()
   set(digit ${CMAKE_MATCH_1} PARENT_SCOPE)
   set(confidence ${CMAKE_MATCH_2} PARENT_SCOPE)
@@ -150,12 +152,21 @@ elseif(CASE STREQUAL "single")
     set(checkpoint ${PRETRAINED})
   endif()
   set(right 0)
+  set(as_number 0)
   foreach(d RANGE 9)
     draw(--checkpoint ${checkpoint} --replay ${WORK}/traced/single-${d}.replay
          --exit-after-replay --print-prediction)
     expect_ok("single-${d}")
-    if(NOT out MATCHES "^prediction=([0-9]) confidence=(0\\.[0-9]+|1\\.0+)\n$")
-      message(FATAL_ERROR "single-${d}: expected exactly 'prediction=D confidence=P', got '${out}'")
+    if(NOT out MATCHES "^prediction=([0-9]) confidence=(0\\.[0-9]+|1\\.0+)\nnumber=([0-9]+|none) confidence=(0\\.[0-9]+|1\\.0+) canvas=([0-9]+)x([0-9]+)\n$")
+      message(FATAL_ERROR "single-${d}: expected exactly 'prediction=D confidence=P' and 'number=D confidence=P canvas=WxH', got '${out}'")
+    endif()
+    if(NOT CMAKE_MATCH_5 STREQUAL CMAKE_MATCH_6)
+      message(FATAL_ERROR "single-${d}: the canvas is not square: '${out}'")
+    endif()
+    # Read as a number, one digit is that digit with the same confidence (a digit traced in
+    # pieces can read as two: docs/numbers.md).
+    if(CMAKE_MATCH_1 STREQUAL CMAKE_MATCH_3 AND CMAKE_MATCH_2 STREQUAL CMAKE_MATCH_4)
+      math(EXPR as_number "${as_number} + 1")
     endif()
     message(STATUS "single-${d}: ${out}")
     if(CMAKE_MATCH_1 EQUAL d)
@@ -164,6 +175,26 @@ elseif(CASE STREQUAL "single")
   endforeach()
   if(right LESS 9)
     message(FATAL_ERROR "only ${right} of 10 single traced digits read right")
+  endif()
+  if(as_number LESS 8)
+    message(FATAL_ERROR "only ${as_number} of 10 single traced digits read as that one digit")
+  endif()
+
+elseif(CASE STREQUAL "number")
+  if(NOT EXISTS ${PRETRAINED})
+    message("SKIPPED: ${PRETRAINED} does not exist")
+    return()
+  endif()
+  get_filename_component(data_dir ${DATA} DIRECTORY)
+  draw(--checkpoint ${PRETRAINED} --replay ${data_dir}/ink/number-281.replay --exit-after-replay
+       --print-prediction --screenshot ${WORK}/number.png)
+  expect_ok("number-281")
+  message(STATUS "number-281: ${out}")
+  if(NOT out MATCHES "\nnumber=281 confidence=(0\\.[0-9]+|1\\.0+) canvas=([0-9]+)x([0-9]+)\n$")
+    message(FATAL_ERROR "number-281: expected 'number=281 confidence=P canvas=WxH', got '${out}'")
+  endif()
+  if(NOT EXISTS ${WORK}/number.png)
+    message(FATAL_ERROR "number-281: no screenshot")
   endif()
 
 elseif(CASE STREQUAL "styles")

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "digits/core/error.h"
+#include "digits/evaluate/number_reader.h"
 #include "digits/evaluate/predictor.h"
 #include "digits/ink/canvas.h"
 #include "digits/ink/preprocess.h"
@@ -41,11 +42,16 @@ class Recognizer {
   const std::string& path() const { return path_; }
 
   // Prepares the canvas and predicts, when its version or the model changed since the last call;
-  // returns whether it did. A canvas without ink has no prediction.
+  // returns whether it did. A canvas without ink has no prediction. It reads the canvas as a
+  // written number too (number()).
   bool update(const Canvas& canvas);
   // Forgets the last prediction so that the next update() predicts again.
   void invalidate() { predicted_version_.reset(); }
   const std::optional<Prediction>& prediction() const { return prediction_; }
+  // The canvas read as a number (evaluate/number_reader.h), in canvas pixels; none before ink. A
+  // number of one digit is the prediction above, exactly: the same digit, probabilities and
+  // confidence (and never "no number", as the one digit never was).
+  const std::optional<NumberReading>& number() const { return number_; }
   // The 28x28 image the network saw last (all zeros before the first prediction).
   const DigitPixels& input() const { return input_; }
   // Milliseconds the last update() took: preparation and network.
@@ -79,6 +85,8 @@ class Recognizer {
   std::optional<FileStamp> attempted_stamp_;  // the watched file when last loaded
   std::optional<uint64_t> predicted_version_;
   std::optional<Prediction> prediction_;
+  std::optional<NumberReading> number_;
+  CandidateCache candidates_;  // what the network read of candidate digits, for the next stroke
   DigitPixels input_{};
   double latency_ms_ = 0.0;
   int64_t predictions_ = 0;
