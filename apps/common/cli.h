@@ -12,6 +12,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -64,6 +65,18 @@ inline const CLI::Validator NonEmpty(
       return value.empty() ? "is empty; give a value, or leave the option out" : std::string();
     },
     "", "NON-EMPTY");
+
+// A number that is finite: "nan" and "inf" parse as doubles, and a range check lets NaN through
+// (every comparison with it is false).
+inline const CLI::Validator Finite(
+    [](std::string& value) -> std::string {
+      char* end = nullptr;
+      const double v = std::strtod(value.c_str(), &end);
+      if (end == value.c_str())
+        return std::string();  // not a number: the option's own check says so
+      return std::isfinite(v) ? std::string() : value + " is not a finite number";
+    },
+    "", "FINITE");
 
 // An output that only a file can take (an image, a model): a name, never "" or standard output
 // ("-", /dev/stdout: the bytes would mix with what the program prints), and nothing there that

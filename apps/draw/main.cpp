@@ -48,7 +48,8 @@ int run(const DrawOptions& options) {
   app.load_first_checkpoint();
   if (options.timings) std::fprintf(stderr, "model_ready_ms=%.0f\n", process_age_ms());
 
-  bool replay_done = !input.has_replay();
+  // A replay that was asked for is done once its events are (at once when it has none).
+  bool replay_done = options.replay.empty();
   while (!app.quitting()) {
     // Sleeps until an event, the next check of the checkpoint file, a message to clear or the
     // end of a replay wait: no spinning when idle.

@@ -1,6 +1,11 @@
 #include "options.h"
 
+#include <string>
+#include <vector>
+
 #include "cli.h"
+#include "digits/checkpoint/checkpoint.h"
+#include "digits/io/output_file.h"
 
 namespace digits::draw {
 
@@ -39,6 +44,7 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
       ->capture_default_str();
   app.add_option("--scale", o.scale,
                  "UI scale (0: from the display: HiDPI pixel density, DPI, or GDK_SCALE)")
+      ->check(cli::Finite)
       ->check(CLI::Range(0.0, 4.0))
       ->capture_default_str();
   app.add_option("--threads", o.threads,
@@ -52,6 +58,20 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
     return cli::fail(kProgram,
                      "--print-prediction, --screenshot and --exit-after-replay need "
                      "--replay FILE");
+  }
+  // The screenshot never overwrites what the app reads: the checkpoint (or, without one, every
+  // model it may choose), the replay, the teach file, the font.
+  if (!o.screenshot.empty()) {
+    std::vector<std::string> inputs = {o.replay, o.teach_file, o.font};
+    if (!o.checkpoint.empty()) {
+      inputs.push_back(o.checkpoint);
+    } else {
+      for (const auto& m : models_in()) inputs.push_back(m);
+    }
+    if (auto st = check_outputs({{"--screenshot", o.screenshot, OutputKind::kBinary}}, inputs);
+        !st) {
+      return cli::fail(kProgram, st.error());
+    }
   }
   return std::nullopt;
 }

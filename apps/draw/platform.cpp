@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -152,8 +153,15 @@ bool Platform::save_screenshot(const std::string& path) {
     const auto st =
         write_png_rgb(path, static_cast<const uint8_t*>(shot->pixels), w, h, shot->pitch);
     if (!st) error = st.error().message;
-  } else if (SDL_SaveBMP(shot.get(), path.c_str()) != 0) {
-    error = path + ": cannot write: " + SDL_GetError();
+  } else {
+    // Beside it first, then renamed over it: the old file or the new one, never half of one.
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    if (SDL_SaveBMP(shot.get(), tmp.c_str()) != 0) {
+      error = path + ": cannot write: " + SDL_GetError();
+    } else if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      error = path + ": cannot replace: " + std::strerror(errno);
+    }
+    if (!error.empty()) std::remove(tmp.c_str());
   }
   shot.reset();
   present();

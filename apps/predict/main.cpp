@@ -43,7 +43,9 @@ int run(int argc, char** argv) {
   if (auto code = digits::cli::parse(app, argc, argv)) return *code;
   digits::cli::ignore_sigpipe();
   if (csvs.empty() && o.inks.empty()) {
-    return fail(kProgram, "nothing to read: give --data FILE (digits) or --ink FILE (numbers)");
+    return fail(kProgram,
+                "--data is required: give --data FILE to read digits, or --ink FILE to read "
+                "written numbers");
   }
   std::vector<digits::SampleKey> excluded;
   for (const auto& text : o.excludes) {

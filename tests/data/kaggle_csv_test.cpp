@@ -4,8 +4,12 @@
 #include "digits/data/kaggle_csv.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -271,6 +275,35 @@ TEST(KaggleCsv, RealMnistSampleLoads) {
   const auto counts = torch::bincount(data.labels, {}, 10);
   EXPECT_EQ(counts.min().item<int64_t>(), 300);                          // 300 of each class
   EXPECT_GT(data.images.to(torch::kFloat).mean().item<double>(), 20.0);  // ink, not zeros
+}
+
+// A teach row is whole or not there: a write cut short by a file-size limit (as by a full disk)
+// is taken back, and the file reads as before. In a child process, which the limit would
+// otherwise kill with SIGXFSZ.
+TEST(AppendKaggleRow, AWriteCutShortLeavesTheFileAsItWas) {
+  TempDir dir;
+  const std::string path = dir.file("mine.csv");
+  const std::string before = testing::kaggle_header(true) + "\n" + testing::kaggle_row(3, 1) + "\n";
+  write_file(path, before);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{before.size() + 100, before.size() + 100};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    const Status st = append_kaggle_row(path, torch::full({28, 28}, 200, torch::kUInt8), 4);
+    const bool named = !st && st.error().message.find(path) != std::string::npos &&
+                       st.error().message.find("nothing was added") != std::string::npos;
+    ::_exit(named ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the append must fail, naming the file and saying so";
+  EXPECT_EQ(testing::read_file(path), before);
+  auto data = load_kaggle_csv(path);
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(data->size(), 1);
 }
 
 }  // namespace

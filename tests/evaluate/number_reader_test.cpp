@@ -16,6 +16,7 @@
 #include "digits/ink/pen.h"
 #include "digits/ink/unipen.h"
 #include "pen_digits.h"
+#include "test_util.h"
 
 namespace digits {
 namespace {
@@ -111,13 +112,7 @@ TEST(NumberReader, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
 
 // --- With the shipped model ---------------------------------------------------------------------
 
-std::string pretrained() {
-  const auto path =
-      (std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / ".." / "checkpoints" / "pretrained.pt")
-          .lexically_normal()
-          .string();
-  return std::filesystem::exists(path) ? path : "";
-}
+std::string pretrained() { return testing::pretrained_path(); }
 
 std::string fixture(const std::string& name) {
   return (std::filesystem::path(DIGITS_TEST_DATA_DIR) / "ink" / name).string();

@@ -269,14 +269,7 @@ TEST(Predictor, ShiftImagesMovesPixelsAndFillsWithZeros) {
   EXPECT_EQ(shift_images(image, 1, -1)[0][1][26].item<int>(), 9);
 }
 
-// The shipped model, checkpoints/pretrained.pt; empty when this checkout lacks it.
-std::string pretrained_path() {
-  const auto path =
-      (std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / ".." / "checkpoints" / "pretrained.pt")
-          .lexically_normal()
-          .string();
-  return std::filesystem::exists(path) ? path : "";
-}
+using testing::pretrained_path;
 
 // The shipped model: checkpoints/pretrained.pt (at most 5 MB, >= 99.6% held out).
 TEST(Pretrained, ReadsRealDigitsRight) {

