@@ -8,117 +8,24 @@
 #include <numeric>
 
 #include "digits/ink/pen.h"
+#include "ink/geometry.h"
 
 namespace digits {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
-struct Span {
-  double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
-  void add(const Span& o) {
-    x0 = std::min(x0, o.x0), x1 = std::max(x1, o.x1);
-    y0 = std::min(y0, o.y0), y1 = std::max(y1, o.y1);
-  }
-  double cx() const { return (x0 + x1) / 2; }
-};
-
-Span span_of(const InkStroke& s) {
-  Span b;
-  for (const InkPoint& p : s) {
-    b.x0 = std::min(b.x0, p.x), b.x1 = std::max(b.x1, p.x);
-    b.y0 = std::min(b.y0, p.y), b.y1 = std::max(b.y1, p.y);
-  }
-  return b;
-}
-
-// The line's digit height: the median height of the strokes at least 40% as tall as the
-// tallest (the main strokes of digits, not the bars and dots of delayed strokes). Never 0.
-double line_height(const std::vector<Span>& spans) {
-  double tallest = 0, widest = 0;
-  for (const Span& s : spans) tallest = std::max(tallest, s.y1 - s.y0);
-  for (const Span& s : spans) widest = std::max(widest, s.x1 - s.x0);
-  std::vector<double> tall;
-  for (const Span& s : spans) {
-    if (s.y1 - s.y0 >= 0.4 * tallest) tall.push_back(s.y1 - s.y0);
-  }
-  double h = 0;
-  if (!tall.empty()) {
-    std::nth_element(tall.begin(), tall.begin() + static_cast<std::ptrdiff_t>(tall.size() / 2),
-                     tall.end());
-    h = tall[tall.size() / 2];
-  }
-  if (!(h > 0)) h = widest;  // a row of dashes: their width is all there is
-  return h > 0 ? h : 1.0;    // a single point
-}
-
-// The widest empty run of columns between the strokes `[first, first + count)` of `order`.
-double inner_gap(const std::vector<Span>& spans, const std::vector<size_t>& order, size_t first,
-                 size_t count) {
-  std::vector<std::pair<double, double>> cols;
-  for (size_t k = first; k < first + count; ++k) {
-    cols.emplace_back(spans[order[k]].x0, spans[order[k]].x1);
-  }
-  std::sort(cols.begin(), cols.end());
-  double gap = 0, reach = cols.front().second;
-  for (const auto& [a, b] : cols) {
-    gap = std::max(gap, a - reach);
-    reach = std::max(reach, b);
-  }
-  return gap;
-}
-
-// The length of a stroke and how far it turns (radians), ignoring steps shorter than `min_step`
-// (the jitter of a tablet's samples).
-std::pair<double, double> length_and_turning(const InkStroke& s, double min_step) {
-  double length = 0, turning = 0, previous = 0;
-  bool have_previous = false;
-  InkPoint from = s.front();
-  for (size_t i = 1; i < s.size(); ++i) {
-    const double dx = s[i].x - from.x, dy = s[i].y - from.y;
-    const double step = std::hypot(dx, dy);
-    if (step < min_step) continue;
-    length += step;
-    const double angle = std::atan2(dy, dx);
-    if (have_previous) {
-      double d = std::fabs(angle - previous);
-      if (d > kPi) d = 2 * kPi - d;
-      turning += d;
-    }
-    previous = angle, have_previous = true, from = s[i];
-  }
-  return {length, turning};
-}
+using detail::inner_gap;
+using detail::length_and_turning;
+using detail::line_height;
+using detail::Span;
+using detail::span_of;
+using detail::strokes_cross;
 
 // FNV-1a over `n` bytes, continuing from `h`.
 uint64_t fnv(uint64_t h, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
   return h;
-}
-
-// Whether segments ab and cd cross (touching ends count).
-bool segments_cross(const InkPoint& a, const InkPoint& b, const InkPoint& c, const InkPoint& d) {
-  auto side = [](const InkPoint& p, const InkPoint& q, const InkPoint& r) {
-    const double v = (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
-    return (v > 0) - (v < 0);
-  };
-  const int s1 = side(a, b, c), s2 = side(a, b, d), s3 = side(c, d, a), s4 = side(c, d, b);
-  if (s1 == 0 && s2 == 0) return false;  // collinear: not a crossing that tells anything
-  return s1 != s2 && s3 != s4;
-}
-
-bool strokes_cross(const InkStroke& p, const Span& ps, const InkStroke& q, const Span& qs) {
-  if (ps.x1 < qs.x0 || qs.x1 < ps.x0 || ps.y1 < qs.y0 || qs.y1 < ps.y0) return false;
-  for (size_t i = 1; i < p.size(); ++i) {
-    const double x0 = std::min(p[i - 1].x, p[i].x), x1 = std::max(p[i - 1].x, p[i].x);
-    if (x1 < qs.x0 || x0 > qs.x1) continue;
-    for (size_t j = 1; j < q.size(); ++j) {
-      if (segments_cross(p[i - 1], p[i], q[j - 1], q[j])) return true;
-    }
-  }
-  return false;
 }
 
 // The features of one candidate digit and of two neighbours (weight_vector's order).
@@ -240,7 +147,7 @@ NumberCandidates number_candidates(const Predictor& predictor,
       d.gap = inner_gap(spans, c.order, first, count) / c.height;
       for (size_t k : which) {
         d.ink += shape[k].first / c.height;
-        d.turning += shape[k].second / (2 * kPi);
+        d.turning += shape[k].second / (2 * detail::kPi);
       }
       c.index[first][count - 1] = static_cast<int64_t>(c.candidates.size());
       c.candidates.push_back(d);

@@ -1,0 +1,47 @@
+// Internal: the geometry of strokes that the number reader (evaluate/number_reader.cpp) measures
+// candidate digits by: boxes, the line's digit height, gaps, ink length and turning, crossings.
+#pragma once
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "digits/ink/ink.h"
+
+namespace digits::detail {
+
+inline constexpr double kPi = 3.14159265358979323846;
+
+// A box; empty (inverted) until something is added.
+struct Span {
+  double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
+  void add(const Span& o) {
+    x0 = std::min(x0, o.x0), x1 = std::max(x1, o.x1);
+    y0 = std::min(y0, o.y0), y1 = std::max(y1, o.y1);
+  }
+  double cx() const { return (x0 + x1) / 2; }
+};
+
+// The box of a stroke's points.
+Span span_of(const InkStroke& s);
+
+// The line's digit height: the median height of the strokes at least 40% as tall as the
+// tallest (the main strokes of digits, not the bars and dots of delayed strokes). Never 0.
+double line_height(const std::vector<Span>& spans);
+
+// The widest empty run of columns between the strokes `[first, first + count)` of `order`.
+double inner_gap(const std::vector<Span>& spans, const std::vector<size_t>& order, size_t first,
+                 size_t count);
+
+// The length of a stroke and how far it turns (radians), ignoring steps shorter than `min_step`
+// (the jitter of a tablet's samples).
+std::pair<double, double> length_and_turning(const InkStroke& s, double min_step);
+
+// Whether segments ab and cd cross (touching ends count; collinear ones do not).
+bool segments_cross(const InkPoint& a, const InkPoint& b, const InkPoint& c, const InkPoint& d);
+
+// Whether two strokes (with their boxes) cross anywhere.
+bool strokes_cross(const InkStroke& p, const Span& ps, const InkStroke& q, const Span& qs);
+
+}  // namespace digits::detail
