@@ -91,17 +91,12 @@ int run(int argc, char** argv) {
     }
     checkpoint_paths.push_back(found);
   }
-  for (const auto& [option, path] :
-       {std::pair<const char*, const std::string&>{"--onnx", onnx_path},
-        {"--ensemble", ensemble_path}}) {
-    if (path.empty()) continue;
-    const auto binary = digits::OutputKind::kBinary;
-    if (auto st = digits::check_output(path, option, checkpoint_paths, binary); !st) {
-      return fail(kProgram, st.error());
-    }
-  }
-  if (!onnx_path.empty() && onnx_path == ensemble_path) {
-    return fail(kProgram, "--onnx " + onnx_path + ": is also --ensemble");
+  // Never over a checkpoint read, nor over each other: compared as files (./a.onnx, a link).
+  const auto binary = digits::OutputKind::kBinary;
+  if (auto st = digits::check_outputs(
+          {{"--onnx", onnx_path, binary}, {"--ensemble", ensemble_path, binary}}, checkpoint_paths);
+      !st) {
+    return fail(kProgram, st.error());
   }
   auto loaded = digits::load_member_files(checkpoint_paths);
   if (!loaded) return fail(kProgram, loaded.error());

@@ -206,6 +206,22 @@ INSTANTIATE_TEST_SUITE_P(
         EmptyOutput{"draw_teach_file", testing::kDraw, "--teach-file", draw_rest}),
     [](const auto& info) { return info.param.name; });
 
+// digit-export's two outputs are compared as files, not as spellings: `--ensemble ./x`, or a link
+// to `--onnx x` whose file does not exist yet, is refused before anything is written.
+TEST(ExportOutput, TwoOutputsNamingOneFileAreRefusedAndNothingIsWritten) {
+  ProgramInputs& in = program_inputs();
+  TempDir dir;
+  fs::create_symlink(dir.file("x.model"), dir.file("link.model"));
+  for (const std::string& second : {dir.path() + "/./x.model", dir.file("link.model")}) {
+    const Outcome o = run(command(testing::kExport, "",
+                                  {"--checkpoint", in.checkpoint, "--onnx", dir.file("x.model"),
+                                   "--ensemble", second}),
+                          dir.file("log"));
+    testing::expect_clean_error(o, {"--ensemble", "is also --onnx"}, "digit-export");
+    EXPECT_FALSE(fs::exists(dir.file("x.model"))) << second;
+  }
+}
+
 TEST(TrainOutput, ACheckpointFolderWhoseFilesAreTheDataIsRefused) {
   TempDir dir;
   fs::create_directories(dir.file("ck"));

@@ -71,10 +71,22 @@ namespace {
 
 // Whether two outputs would write one file: the same path once made absolute and normal, or
 // the same file already there.
-bool same_output(const std::string& a, const std::string& b) {
+// Where writing to `path` lands: its links followed, also to a file that does not exist yet
+// (weakly_canonical alone stops at a link whose target is missing), as far as 40 links go.
+std::filesystem::path landing(const std::string& path) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  const auto na = std::filesystem::weakly_canonical(std::filesystem::absolute(a), ec);
-  const auto nb = std::filesystem::weakly_canonical(std::filesystem::absolute(b), ec);
+  fs::path p = fs::absolute(path, ec);
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  return fs::weakly_canonical(p, ec);
+}
+
+bool same_output(const std::string& a, const std::string& b) {
+  const auto na = landing(a), nb = landing(b);
   if (a == b || na == nb) return true;
   const auto ia = file_id(a), ib = file_id(b);
   return ia && ib && *ia == *ib;
