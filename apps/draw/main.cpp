@@ -5,7 +5,6 @@
 // platform.h; the canvas, the preparation, the prediction, the keys and replay scripts are in the
 // digits_draw library.
 #include <cstdio>
-#include <iostream>
 
 #include "app.h"
 #include "cli.h"
@@ -60,9 +59,7 @@ int run(const DrawOptions& options) {
     if (app.dirty()) draw_frame();
     if (!replay_done && input.replay_finished()) {
       replay_done = true;
-      if (options.print_prediction) {
-        std::cout << app.prediction_line() << "\n" << app.number_line() << std::endl;
-      }
+      if (options.print_prediction) app.print_prediction();
       if (!options.screenshot.empty()) {
         view.render(app.state());
         if (!platform.save_screenshot(options.screenshot)) return digits::cli::kExitFailure;

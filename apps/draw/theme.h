@@ -30,7 +30,7 @@ struct Theme {
   int error_box_padding = 12;
   int digit_box_padding = 4;   // around each digit of a number read
   int digit_label_raise = 22;  // its reading, above its box
-  int ring_segments = 48;  // the brush outline
+  int ring_segments = 48;      // the brush outline
 
   // The side panel, top to bottom.
   int answer_raise = 12;   // the big digit, above the panel's top

@@ -18,15 +18,20 @@ namespace {
 
 constexpr const char* kProgram = "digit-predict";
 
-struct Named {
-  std::string name;  // what the output line starts with
-  digits::InkSample sample;
+// The samples to read, and what each one's output line starts with.
+struct Samples {
+  std::vector<std::string> names;
+  std::vector<digits::InkSample> ink;
+  void add(std::string name, digits::InkSample sample) {
+    names.push_back(std::move(name));
+    ink.push_back(std::move(sample));
+  }
 };
 
-// The samples to read: each file's, or numbers composed from the files' digits.
-digits::Result<std::vector<Named>> samples_of(const PredictOptions& o,
-                                              const std::vector<digits::SampleKey>& excluded) {
-  std::vector<Named> out;
+// Each file's samples, or numbers composed from the files' digits.
+digits::Result<Samples> samples_of(const PredictOptions& o,
+                                   const std::vector<digits::SampleKey>& excluded) {
+  Samples out;
   if (o.compose > 0) {
     std::vector<digits::PenDigit> material;
     for (const auto& path : o.inks) {
@@ -42,7 +47,8 @@ digits::Result<std::vector<Named>> samples_of(const PredictOptions& o,
       }
     }
     for (auto& s : digits::compose_numbers(material, o.compose, {}, o.compose_seed)) {
-      out.push_back({"composed:" + s.where.substr(s.where.rfind(' ') + 1), std::move(s)});
+      std::string name = "composed:" + s.where.substr(s.where.rfind(' ') + 1);
+      out.add(std::move(name), std::move(s));
     }
     return out;
   }
@@ -51,7 +57,8 @@ digits::Result<std::vector<Named>> samples_of(const PredictOptions& o,
     if (!samples) return samples.error();
     const bool one = samples->size() == 1;
     for (auto& s : *samples) {
-      out.push_back({one ? path : s.where, std::move(s)});
+      std::string name = one ? path : s.where;  // before `s` is moved from
+      out.add(std::move(name), std::move(s));
     }
   }
   return out;
@@ -67,11 +74,11 @@ int predict_ink(const PredictOptions& o, const digits::Predictor& predictor,
   }
   auto samples = samples_of(o, excluded);
   if (!samples) return fail(kProgram, samples.error());
-  const auto n = static_cast<int64_t>(samples->size());
-  bool labelled = false;
-  for (const Named& named : *samples) {
-    labelled = labelled || digits::is_number_label(named.sample.label);
-  }
+  const auto& ink = samples->ink;
+  const auto n = static_cast<int64_t>(ink.size());
+  const bool labelled = std::any_of(ink.begin(), ink.end(), [](const digits::InkSample& s) {
+    return digits::is_number_label(s.label);
+  });
   if (!o.misread_png.empty() && !labelled) {
     return fail(kProgram, "--misread-png needs labelled ink (truth annotations or labels)");
   }
@@ -79,18 +86,18 @@ int predict_ink(const PredictOptions& o, const digits::Predictor& predictor,
                n == 1 ? "" : "s", o.compose > 0 ? " composed from the --ink digits" : "");
   digits::cli::Progress progress(digits::cli::stderr_is_terminal() && !o.quiet,
                                  o.quiet ? 2.0 : 0.25);
-  std::vector<digits::InkSample> misread_samples;
+  std::vector<digits::InkSample> misread_samples;  // for the sheet
   std::vector<digits::NumberReading> readings, misread;
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; ++i) {
-    const Named& named = (*samples)[static_cast<size_t>(i)];
-    auto reading = digits::read_number(predictor, named.sample.strokes);
-    std::printf("%s number=%s confidence=%.4f", named.name.c_str(), reading.text().c_str(),
-                reading.confidence);
-    if (!named.sample.label.empty()) std::printf(" truth=%s", named.sample.label.c_str());
+    const digits::InkSample& sample = ink[static_cast<size_t>(i)];
+    auto reading = digits::read_number(predictor, sample.strokes);
+    std::printf("%s number=%s confidence=%.4f", samples->names[static_cast<size_t>(i)].c_str(),
+                reading.text().c_str(), reading.confidence);
+    if (!sample.label.empty()) std::printf(" truth=%s", sample.label.c_str());
     std::printf("\n");
-    if (digits::is_number_label(named.sample.label) && reading.text() != named.sample.label) {
-      misread_samples.push_back(named.sample);
+    if (digits::is_number_label(sample.label) && reading.text() != sample.label) {
+      misread_samples.push_back(sample);
       misread.push_back(reading);
     }
     readings.push_back(std::move(reading));
@@ -105,11 +112,7 @@ int predict_ink(const PredictOptions& o, const digits::Predictor& predictor,
     progress.update(fraction, line);
   }
   progress.finish();
-  std::vector<digits::InkSample> all;
-  for (const Named& named : *samples) all.push_back(named.sample);
-  if (labelled) {
-    std::printf("\n%s", digits::format_number_scores(all, readings).c_str());
-  }
+  if (labelled) std::printf("\n%s", digits::format_number_scores(ink, readings).c_str());
   std::fflush(stdout);
   if (!o.misread_png.empty()) {
     if (auto st = digits::write_number_sheet(o.misread_png, misread_samples, misread); !st) {

@@ -114,15 +114,13 @@ TEST(NumberReader, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
 
 std::string pretrained() { return testing::pretrained_path(); }
 
-std::string fixture(const std::string& name) {
-  return (std::filesystem::path(DIGITS_TEST_DATA_DIR) / "ink" / name).string();
-}
+using testing::ink_fixture;
 
 TEST(NumberReaderPretrained, ReadsNumbersWithTouchingDigitsAndDelayedStrokes) {
   if (pretrained().empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
   auto p = Predictor::load({pretrained()});
   ASSERT_TRUE(p) << p.error().message;
-  auto numbers = load_inkml(fixture("numbers-uci.inkml"));
+  auto numbers = load_inkml(ink_fixture("numbers-uci.inkml"));
   ASSERT_TRUE(numbers) << numbers.error().message;
   ASSERT_GE(numbers->size(), 8u);
   size_t delayed = 0, overlapping = 0;

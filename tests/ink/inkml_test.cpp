@@ -17,9 +17,7 @@ using testing::read_file;
 using testing::TempDir;
 using testing::write_file;
 
-std::string fixture(const std::string& name) {
-  return std::string(DIGITS_TEST_DATA_DIR) + "/ink/" + name;
-}
+using testing::ink_fixture;
 
 // A document of `body` in the InkML namespace.
 std::string ink(const std::string& body) {
@@ -49,7 +47,7 @@ void expect_points(const InkStroke& stroke, const std::vector<InkPoint>& expecte
 }
 
 TEST(Inkml, ReadsTheNumberFixtureWithItsDigits) {
-  const std::string path = fixture("number-2024.inkml");
+  const std::string path = ink_fixture("number-2024.inkml");
   auto samples = load_inkml(path);
   ASSERT_TRUE(samples) << samples.error().message;
   ASSERT_EQ(samples->size(), 1u);
@@ -78,7 +76,7 @@ TEST(Inkml, ReadsTheNumberFixtureWithItsDigits) {
 }
 
 TEST(Inkml, ReadsTheUnlabelledLetterFixture) {
-  auto samples = load_inkml(fixture("letter-a.inkml"));
+  auto samples = load_inkml(ink_fixture("letter-a.inkml"));
   ASSERT_TRUE(samples) << samples.error().message;
   ASSERT_EQ(samples->size(), 1u);
   const InkSample& a = samples->front();
@@ -397,7 +395,7 @@ TEST(Inkml, NulBytesAndHugeFilesAreRefused) {
 
 TEST(Inkml, LoadsPlainAndGzipFilesAndTellsThemFromOthers) {
   TempDir dir;
-  const std::string text = read_file(fixture("number-2024.inkml"));
+  const std::string text = read_file(ink_fixture("number-2024.inkml"));
   write_file(dir.file("n.inkml"), text);
   testing::write_gz(dir.file("n.inkml.gz"), text);
   for (const char* name : {"n.inkml", "n.inkml.gz"}) {

@@ -23,9 +23,7 @@ using testing::Outcome;
 using testing::run;
 using testing::TempDir;
 
-std::string fixture(const std::string& name) {
-  return std::string(DIGITS_TEST_DATA_DIR) + "/ink/" + name;
-}
+using testing::ink_fixture;
 
 std::string pretrained() { return testing::pretrained_path(); }
 
@@ -41,20 +39,20 @@ TEST(NumberPrograms, PredictReadsEachInkFileAndScoresTheLabelledOnes) {
   TempDir dir;
   const Outcome o =
       run(command(kPredict, "--threads 1 --quiet",
-                  {"--checkpoint", pretrained(), "--ink", fixture("number-2024.inkml"),
-                   fixture("numbers-uci.inkml"), "--misread-png", dir.file("misread.png")}),
+                  {"--checkpoint", pretrained(), "--ink", ink_fixture("number-2024.inkml"),
+                   ink_fixture("numbers-uci.inkml"), "--misread-png", dir.file("misread.png")}),
           dir.file("predict"));
   ASSERT_TRUE(o.exited && o.code == 0) << o.describe();
   const auto out = lines(o.out);
   ASSERT_GE(out.size(), 11u) << o.out;
   // A file of one sample is named by its path; one of several by FILE:LINE of each.
-  EXPECT_EQ(out[0], fixture("number-2024.inkml") + " number=2024 confidence=" +
+  EXPECT_EQ(out[0], ink_fixture("number-2024.inkml") + " number=2024 confidence=" +
                         out[0].substr(out[0].find("confidence=") + 11));
   const std::regex line(R"(^(\S+) number=(none|\d+) confidence=([01]\.\d{4})( truth=\d+)?$)");
   for (size_t i = 0; i < 10; ++i) {
     EXPECT_TRUE(std::regex_match(out[i], line)) << out[i];
     if (i > 0) {
-      EXPECT_EQ(out[i].rfind(fixture("numbers-uci.inkml") + ":", 0), 0u) << out[i];
+      EXPECT_EQ(out[i].rfind(ink_fixture("numbers-uci.inkml") + ":", 0), 0u) << out[i];
     }
   }
   EXPECT_NE(o.out.find("\nnumbers=10 exact=1.0000 (10) digits=1.0000 (0 edits in"),
@@ -104,12 +102,13 @@ TEST(NumberPrograms, MistakesWithInkAreOneLineErrors) {
   const std::vector<Case> cases = {
       {{"--ink", dir.file("digits.csv")}, {dir.file("digits.csv"), "neither InkML"}},
       {{"--ink", dir.file("nothing.inkml")}, {dir.file("nothing.inkml"), "no such file"}},
-      {{"--ink", fixture("number-2024.inkml"), "--compose", "3"},
+      {{"--ink", ink_fixture("number-2024.inkml"), "--compose", "3"},
        {"--compose needs UNIPEN pen digits", "number-2024.inkml"}},
       {{"--ink", dir.file("plain.inkml"), "--misread-png", dir.file("m.png")},
        {"--misread-png needs labelled ink"}},
-      {{"--ink", fixture("number-2024.inkml"), "--exclude", "1:2"}, {"--exclude", "--compose"}},
-      {{"--ink", fixture("number-2024.inkml"), "--misread-png", fixture("number-2024.inkml")},
+      {{"--ink", ink_fixture("number-2024.inkml"), "--exclude", "1:2"}, {"--exclude", "--compose"}},
+      {{"--ink", ink_fixture("number-2024.inkml"), "--misread-png",
+        ink_fixture("number-2024.inkml")},
        {"--misread-png"}},
       {{}, {"--data FILE", "--ink FILE"}},
   };
@@ -122,8 +121,8 @@ TEST(NumberPrograms, MistakesWithInkAreOneLineErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.png")));
   // Options that mean nothing for ink are refused by name.
   const Outcome both = run(command(kPredict, "--threads 1 --quiet",
-                                   {"--checkpoint", model, "--ink", fixture("number-2024.inkml"),
-                                    "--out", dir.file("s.csv")}),
+                                   {"--checkpoint", model, "--ink",
+                                    ink_fixture("number-2024.inkml"), "--out", dir.file("s.csv")}),
                            dir.file("p"));
   ASSERT_TRUE(both.exited) << both.describe();
   EXPECT_EQ(both.code, 2) << both.describe();

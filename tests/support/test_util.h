@@ -92,6 +92,11 @@ inline std::string pretrained_path() {
   return std::filesystem::exists(path) ? path : "";
 }
 
+// tests/fixtures/ink/NAME: the InkML documents and replays of written ink.
+inline std::string ink_fixture(const std::string& name) {
+  return std::string(DIGITS_TEST_DATA_DIR) + "/ink/" + name;
+}
+
 inline std::string mnist_sample_path() {
   return std::string(DIGITS_TEST_DATA_DIR) + "/mnist-3000.csv.gz";
 }

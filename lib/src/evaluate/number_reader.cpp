@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <tuple>
 
 #include "digits/ink/pen.h"
 #include "ink/geometry.h"
@@ -26,6 +27,31 @@ uint64_t fnv(uint64_t h, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
   return h;
+}
+
+// The network's probabilities for each image, as one batch.
+std::vector<std::array<float, kClasses>> read_images(const Predictor& predictor,
+                                                     const std::vector<DigitPixels>& images) {
+  std::vector<std::array<float, kClasses>> out(images.size());
+  if (images.empty()) return out;
+  auto batch =
+      torch::empty({static_cast<int64_t>(images.size()), kImageSide, kImageSide}, torch::kUInt8);
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::copy(images[i].begin(), images[i].end(),
+              batch.data_ptr<uint8_t>() + static_cast<int64_t>(i) * kPixels);
+  }
+  const torch::Tensor probs = predictor.probabilities(batch).contiguous();
+  const float* p = probs.data_ptr<float>();
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::copy(p + i * kClasses, p + (i + 1) * kClasses, out[i].begin());
+  }
+  return out;
+}
+
+// The most likely class of `probabilities` and its probability.
+std::pair<int, float> best_class(const std::array<float, kClasses>& probabilities) {
+  const auto best = std::max_element(probabilities.begin(), probabilities.end());
+  return {static_cast<int>(best - probabilities.begin()), *best};
 }
 
 // The features of one candidate digit and of two neighbours (weight_vector's order).
@@ -167,29 +193,16 @@ NumberCandidates number_candidates(const Predictor& predictor,
       images.push_back(render_pen_digit(pen_digit_of(strokes, which), style));
     }
   }
-  if (!images.empty()) {
-    auto batch =
-        torch::empty({static_cast<int64_t>(images.size()), kImageSide, kImageSide}, torch::kUInt8);
-    for (size_t i = 0; i < images.size(); ++i) {
-      std::copy(images[i].begin(), images[i].end(),
-                batch.data_ptr<uint8_t>() + static_cast<int64_t>(i) * kPixels);
-    }
-    const torch::Tensor probs = predictor.probabilities(batch).contiguous();
-    const float* p = probs.data_ptr<float>();
-    if (cache && cache->probabilities.size() + unread.size() > CandidateCache::kMaxEntries) {
-      cache->probabilities.clear();
-    }
-    for (size_t i = 0; i < unread.size(); ++i) {
-      DigitCandidate& d = c.candidates[unread[i]];
-      std::copy(p + i * kClasses, p + (i + 1) * kClasses, d.probabilities.begin());
-      if (cache) cache->probabilities[keys[unread[i]]] = d.probabilities;
-    }
+  const auto read = read_images(predictor, images);
+  if (cache && cache->probabilities.size() + unread.size() > CandidateCache::kMaxEntries) {
+    cache->probabilities.clear();
   }
-  for (DigitCandidate& d : c.candidates) {
-    const auto best = std::max_element(d.probabilities.begin(), d.probabilities.end());
-    d.digit = static_cast<int>(best - d.probabilities.begin());
-    d.confidence = *best;
+  for (size_t i = 0; i < unread.size(); ++i) {
+    c.candidates[unread[i]].probabilities = read[i];
+    if (cache) cache->probabilities[keys[unread[i]]] = read[i];
   }
+  for (DigitCandidate& d : c.candidates)
+    std::tie(d.digit, d.confidence) = best_class(d.probabilities);
   return c;
 }
 
@@ -305,22 +318,15 @@ NumberReading read_number(const Predictor& predictor, const std::vector<InkStrok
   }
   PenStyle style;
   style.canvas_side = options.final_side;
-  auto batch = torch::empty({static_cast<int64_t>(reading.digits.size()), kImageSide, kImageSide},
-                            torch::kUInt8);
-  for (size_t i = 0; i < reading.digits.size(); ++i) {
-    const DigitPixels image =
-        render_pen_digit(pen_digit_of(strokes, reading.digits[i].strokes), style);
-    std::copy(image.begin(), image.end(),
-              batch.data_ptr<uint8_t>() + static_cast<int64_t>(i) * kPixels);
+  std::vector<DigitPixels> images;
+  for (const ReadDigit& d : reading.digits) {
+    images.push_back(render_pen_digit(pen_digit_of(strokes, d.strokes), style));
   }
-  const torch::Tensor probs = predictor.probabilities(batch).contiguous();
+  const auto read = read_images(predictor, images);
   for (size_t i = 0; i < reading.digits.size(); ++i) {
     ReadDigit& d = reading.digits[i];
-    std::copy(probs.data_ptr<float>() + i * kClasses, probs.data_ptr<float>() + (i + 1) * kClasses,
-              d.probabilities.begin());
-    const auto best = std::max_element(d.probabilities.begin(), d.probabilities.end());
-    d.digit = static_cast<int>(best - d.probabilities.begin());
-    d.confidence = *best;
+    d.probabilities = read[i];
+    std::tie(d.digit, d.confidence) = best_class(d.probabilities);
   }
   judge(reading, options);
   return reading;

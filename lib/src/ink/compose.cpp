@@ -2,43 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <map>
-#include <random>
 #include <string>
+
+#include "digits/core/random.h"
+#include "ink/geometry.h"
 
 namespace digits {
 
 namespace {
 
-// Distributions written out over mt19937_64, which the standard fully specifies.
-class Draw {
- public:
-  explicit Draw(uint64_t seed) : rng_(seed) {}
-  double uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  double normal() {
-    constexpr double kTwoPi = 6.28318530717958647692;
-    const double u = 1 - uniform(), v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(kTwoPi * v);
-  }
-  // 0..n-1
-  size_t index(size_t n) { return static_cast<size_t>(uniform() * static_cast<double>(n)) % n; }
-
- private:
-  std::mt19937_64 rng_;
-};
-
-struct Bounds {
-  double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
-  void add(double x, double y) {
-    x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-  }
-};
+using detail::Span;
 
 // y-down bounds of a pen digit (UNIPEN's y grows upwards).
-Bounds bounds_down(const PenDigit& d) {
-  Bounds b;
+Span bounds_down(const PenDigit& d) {
+  Span b;
   for (const auto& s : d.strokes) {
     for (const PenPoint& p : s) b.add(p.x, -p.y);
   }
@@ -68,7 +46,7 @@ std::vector<InkSample> compose_numbers(const std::vector<PenDigit>& material, in
   // Each writer's usable digits (with ink of some height) and their median height.
   std::map<int64_t, std::vector<const PenDigit*>> by_writer;
   for (const PenDigit& d : material) {
-    const Bounds b = bounds_down(d);
+    const Span b = bounds_down(d);
     if (!d.strokes.empty() && b.y1 - b.y0 > 0) by_writer[d.writer].push_back(&d);
   }
   if (by_writer.empty() || count <= 0) return out;
@@ -78,14 +56,14 @@ std::vector<InkSample> compose_numbers(const std::vector<PenDigit>& material, in
     writers.push_back(w);
     std::vector<double> h;
     for (const PenDigit* d : digits) {
-      const Bounds b = bounds_down(*d);
+      const Span b = bounds_down(*d);
       h.push_back(b.y1 - b.y0);
     }
     height[w] = median(h);
   }
   const int64_t lo = std::max<int64_t>(1, options.min_digits);
   const int64_t hi = std::max(lo, options.max_digits);
-  Draw draw(seed);
+  SeededDraws draw(seed);
   out.reserve(static_cast<size_t>(count));
   for (int64_t k = 0; k < count; ++k) {
     const int64_t writer = writers[draw.index(writers.size())];
@@ -105,7 +83,7 @@ std::vector<InkSample> compose_numbers(const std::vector<PenDigit>& material, in
     for (size_t i = 0; i < n; ++i) {
       const PenDigit& d = *pool[draw.index(pool.size())];
       sample.label += static_cast<char>('0' + d.label);
-      const Bounds b = bounds_down(d);
+      const Span b = bounds_down(d);
       const double size = std::clamp(1 + draw.normal() * options.size_jitter, 0.6, 1.5);
       double gap = i == 0 ? 0 : draw.uniform(options.gap_min, options.gap_max) * h;
       const double width = (b.x1 - b.x0) * size;

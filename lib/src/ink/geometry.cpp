@@ -7,10 +7,7 @@ namespace digits::detail {
 
 Span span_of(const InkStroke& s) {
   Span b;
-  for (const InkPoint& p : s) {
-    b.x0 = std::min(b.x0, p.x), b.x1 = std::max(b.x1, p.x);
-    b.y0 = std::min(b.y0, p.y), b.y1 = std::max(b.y1, p.y);
-  }
+  for (const InkPoint& p : s) b.add(p.x, p.y);
   return b;
 }
 

@@ -16,6 +16,9 @@ inline constexpr double kPi = 3.14159265358979323846;
 // A box; empty (inverted) until something is added.
 struct Span {
   double x0 = std::numeric_limits<double>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
+  void add(double x, double y) {
+    x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  }
   void add(const Span& o) {
     x0 = std::min(x0, o.x0), x1 = std::max(x1, o.x1);
     y0 = std::min(y0, o.y0), y1 = std::max(y1, o.y1);

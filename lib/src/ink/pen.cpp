@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <random>
 
 #include "digits/core/random.h"
 
@@ -89,31 +88,24 @@ PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed) {
   const Box box = bounds(digit);
   const double extent = box.extent(), cx = box.cx(), cy = box.cy();
   if (!(extent > 0)) return digit;
-  // Distributions by hand over mt19937_64, which the standard fully specifies (its
-  // distributions it does not).
-  std::mt19937_64 rng(seed);
-  auto uniform = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
-  auto normal = [&] {
-    const double u = 1 - uniform(), v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(2 * kPi * v);
-  };
+  SeededDraws draw(seed);  // the same bend on every machine
   struct Wave {
     double fu, fv, phase, ax, ay;
   };
   constexpr int kWaves = 3;
   Wave waves[kWaves];
   for (Wave& w : waves) {
-    w.fu = (2 * uniform() - 1) * 1.5, w.fv = (2 * uniform() - 1) * 1.5;
-    w.phase = 2 * kPi * uniform();
+    w.fu = (2 * draw.uniform() - 1) * 1.5, w.fv = (2 * draw.uniform() - 1) * 1.5;
+    w.phase = 2 * kPi * draw.uniform();
     // A sine's mean square is 1/2: sqrt(2 / kWaves) makes the sum's RMS `strength`.
-    w.ax = normal() * strength * std::sqrt(2.0 / kWaves);
-    w.ay = normal() * strength * std::sqrt(2.0 / kWaves);
+    w.ax = draw.normal() * strength * std::sqrt(2.0 / kWaves);
+    w.ay = draw.normal() * strength * std::sqrt(2.0 / kWaves);
   }
   PenDigit out = digit;
   const bool several = digit.strokes.size() > 1;
   for (auto& stroke : out.strokes) {
-    const double sx = several ? normal() * strength / 2 : 0;
-    const double sy = several ? normal() * strength / 2 : 0;
+    const double sx = several ? draw.normal() * strength / 2 : 0;
+    const double sy = several ? draw.normal() * strength / 2 : 0;
     for (PenPoint& p : stroke) {
       const double u = (p.x - cx) / extent, v = (p.y - cy) / extent;
       double dx = sx, dy = sy;

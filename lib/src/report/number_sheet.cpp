@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
+#include "ink/geometry.h"
 #include "report/sheet.h"
 
 namespace digits {
@@ -54,20 +54,15 @@ Status write_number_sheet(const std::string& path, const std::vector<InkSample>&
     caption(sheet, r.number ? r.text() : "-", x0 + kStep * static_cast<int>(s.label.size() + 1), y0,
             detail::kRead);
     // The ink fitted into the tile, keeping its aspect ratio.
-    double bx0 = std::numeric_limits<double>::infinity(), by0 = bx0, bx1 = -bx0, by1 = -bx0;
-    for (const auto& stroke : s.strokes) {
-      for (const InkPoint& p : stroke) {
-        bx0 = std::min(bx0, p.x), bx1 = std::max(bx1, p.x);
-        by0 = std::min(by0, p.y), by1 = std::max(by1, p.y);
-      }
-    }
-    if (!(bx1 >= bx0)) continue;
+    detail::Span ink;
+    for (const auto& stroke : s.strokes) ink.add(detail::span_of(stroke));
+    if (!(ink.x1 >= ink.x0)) continue;
     const double margin = 6;
-    const double scale = std::min((kTileW - 2 * margin) / std::max(bx1 - bx0, 1e-9),
-                                  (kTileH - 2 * margin) / std::max(by1 - by0, 1e-9));
+    const double scale = std::min((kTileW - 2 * margin) / std::max(ink.x1 - ink.x0, 1e-9),
+                                  (kTileH - 2 * margin) / std::max(ink.y1 - ink.y0, 1e-9));
     const double ox = x0 + margin, oy = y0 + 2 * kCaption + margin;
-    auto X = [&](double x) { return ox + (x - bx0) * scale; };
-    auto Y = [&](double y) { return oy + (y - by0) * scale; };
+    auto X = [&](double x) { return ox + (x - ink.x0) * scale; };
+    auto Y = [&](double y) { return oy + (y - ink.y0) * scale; };
     for (size_t k = 0; k < r.digits.size(); ++k) {
       const ReadDigit& d = r.digits[k];
       const Rgb c = kBoxes[k % 2];
