@@ -1,10 +1,8 @@
-// Outputs and folders, on the real programs: nothing a user has is ever lost. An output never
-// replaces an input (the same file under any name) or anything that is not a regular file; a run
-// owns its checkpoint folder (a lock while it runs, another run's files refused or set aside,
-// never overwritten; a fine-tune never writes over its source; best.pt only improves); a save that
-// cannot be written (full disk, read-only folder, no folder) stops the run with an error and
-// leaves the previous checkpoint intact. (A diverged run: train/trainer_test.cpp,
-// Trainer.ADivergedRunStopsAndKeepsTheLastGoodCheckpoint.)
+// Outputs, on the real programs: nothing a user has is ever lost. An output never replaces an
+// input (the same file under any name) or anything that is not a regular file, nor another
+// output; a save that cannot be written (full disk, read-only folder, no folder) stops the run
+// with an error and leaves the previous checkpoint intact (run folders: run_folder_test.cpp). (A
+// diverged run: train/trainer_test.cpp, Trainer.ADivergedRunStopsAndKeepsTheLastGoodCheckpoint.)
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -13,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -25,7 +22,6 @@ namespace digits {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Child;
 using testing::ChildOptions;
 using testing::command;
 using testing::expect_exit;
@@ -38,7 +34,6 @@ using testing::read_file;
 using testing::run;
 using testing::sample_csv;
 using testing::TempDir;
-using testing::tiny_run;
 using testing::tiny_run_on;
 using testing::TinyRun;
 using testing::write_file;
@@ -219,113 +214,6 @@ TEST(ExportOutput, TwoOutputsNamingOneFileAreRefusedAndNothingIsWritten) {
                           dir.file("log"));
     testing::expect_clean_error(o, {"--ensemble", "is also --onnx"}, "digit-export");
     EXPECT_FALSE(fs::exists(dir.file("x.model"))) << second;
-  }
-}
-
-TEST(TrainOutput, ACheckpointFolderWhoseFilesAreTheDataIsRefused) {
-  TempDir dir;
-  fs::create_directories(dir.file("ck"));
-  const std::string data = dir.file("ck/metrics.csv");
-  std::string rows = testing::kaggle_header(true) + "\n";
-  for (int label = 0; label < 10; ++label) rows += testing::kaggle_row(label, 9 * label) + "\n";
-  write_file(data, rows);  // a labelled CSV that happens to be named like the run's log
-  const std::string before = read_file(data);
-  const Outcome o = run(command(kTrain, "--limit 50 --epochs 1 --width 4 --quiet",
-                                {"--data", data, "--checkpoint-dir", dir.file("ck")}),
-                        dir.file("log"));
-  expect_exit(o, 2, {"--checkpoint-dir", "metrics.csv"});
-  EXPECT_EQ(read_file(data), before);
-}
-
-// ---------------------------------------------------------------------------------------------
-// A run owns its checkpoint folder
-
-TEST(RunFolder, ANewRunRefusesAnotherRunsFilesAndForceSetsThemAside) {
-  TempDir dir;
-  const std::string ck = dir.file("ck");
-  ASSERT_EQ(run(tiny_run(ck), dir.file("first")).code, 0);
-  const std::string last = read_file(ck + "/last.pt"), metrics = read_file(ck + "/metrics.csv");
-
-  const Outcome again = run(tiny_run(ck, "--lr 0.002"), dir.file("again"));
-  expect_exit(again, 2, {"holds another run's files", "--resume", "--force"});
-  EXPECT_EQ(read_file(ck + "/last.pt"), last);
-  EXPECT_EQ(read_file(ck + "/metrics.csv"), metrics);
-
-  const Outcome forced = run(tiny_run(ck, "--lr 0.002 --force"), dir.file("forced"));
-  expect_exit(forced, 0, {"moved the earlier run's files"});
-  std::string aside;
-  for (const auto& e : fs::directory_iterator(ck)) {
-    if (e.path().filename().string().rfind("previous-", 0) == 0) aside = e.path().string();
-  }
-  ASSERT_FALSE(aside.empty()) << forced.describe();
-  EXPECT_EQ(read_file(aside + "/last.pt"), last);
-  EXPECT_EQ(read_file(aside + "/metrics.csv"), metrics);
-  EXPECT_NE(read_file(ck + "/last.pt"), last);
-}
-
-TEST(RunFolder, ASecondRunWhileTheFirstRunsIsRefusedNamingTheHolder) {
-  TempDir dir;
-  const std::string ck = dir.file("ck");
-  Child first(command(kTrain, "--limit 600 --epochs 30 --width 8 --batch-size 8 --threads 1",
-                      {"--data", testing::mnist_sample_path(), "--checkpoint-dir", ck}),
-              dir.file("first"));
-  ASSERT_TRUE(first.wait_for_stderr(std::regex("epoch 1/30 +batch"))) << first.wait().describe();
-  const Outcome second = run(tiny_run(ck, "--force"), dir.file("second"));
-  expect_exit(second, 2, {"another training run is using this folder", "pid"});
-  first.signal(SIGINT);
-  const Outcome stopped = first.wait();
-  EXPECT_TRUE(stopped.exited && stopped.code == 130) << stopped.describe();
-  EXPECT_TRUE(load_checkpoint(ck + "/last.pt")) << "the first run's checkpoint was harmed";
-}
-
-TEST(RunFolder, TheLockOfADeadProcessIsTakenOver) {
-  TempDir dir;
-  const std::string ck = dir.file("ck");
-  fs::create_directories(ck);
-  write_file(ck + "/.lock", "digit-train pid 999999, since 2026-01-01 00:00:00\n");
-  expect_exit(run(tiny_run(ck), dir.file("log")), 0, {});
-}
-
-TEST(RunFolder, FineTuningWritesANewFolderAndNeverItsSource) {
-  TempDir dir;
-  const std::string ck = dir.file("ck");
-  ASSERT_EQ(run(tiny_run(ck), dir.file("first")).code, 0);
-  const std::string best = read_file(ck + "/best.pt");
-  const Outcome tuned = run(command(kTrain, "--epochs 1 --threads 1 --quiet --lr 0.001",
-                                    {"--resume", ck + "/best.pt", "--fine-tune", "--data",
-                                     testing::mnist_sample_path(), "--limit", "200"}),
-                            dir.file("tuned"));
-  expect_exit(tuned, 0, {"fine-tuned"});
-  EXPECT_EQ(read_file(ck + "/best.pt"), best);
-  EXPECT_TRUE(load_checkpoint(ck + "/fine-tuned/best.pt"));
-}
-
-TEST(RunFolder, ResumingAnOlderLastNeverReplacesABetterBest) {
-  TempDir dir;
-  const std::string ck = dir.file("ck");
-  const std::string opts = "--limit 400 --epochs 4 --width 4 --batch-size 16 --threads 1 --quiet";
-  auto args = [&](const std::string& more) {
-    return command(kTrain, opts + " " + more,
-                   {"--data", testing::mnist_sample_path(), "--checkpoint-dir", ck});
-  };
-  ASSERT_EQ(run(args("--stop-after 1"), dir.file("a")).code, 0);
-  fs::copy_file(ck + "/last.pt", ck + "/epoch1.pt");
-  const Outcome whole =
-      run(command(kTrain, "--threads 1 --quiet", {"--resume", ck + "/last.pt"}), dir.file("b"));
-  ASSERT_EQ(whole.code, 0) << whole.describe();
-  auto best = load_checkpoint(ck + "/best.pt");
-  ASSERT_TRUE(best);
-  const std::string best_bytes = read_file(ck + "/best.pt");
-  // From epoch 1 again, one epoch: whatever epoch 2 scores, best.pt holds the run's best.
-  const Outcome older = run(command(kTrain, "--threads 1 --quiet --stop-after 1",
-                                    {"--resume", ck + "/epoch1.pt", "--checkpoint-dir", ck}),
-                            dir.file("c"));
-  ASSERT_EQ(older.code, 0) << older.describe();
-  auto after = load_checkpoint(ck + "/best.pt");
-  ASSERT_TRUE(after);
-  EXPECT_GE(after->progress.best_val_acc, best->progress.best_val_acc);
-  if (best->progress.epoch > 2) {
-    EXPECT_EQ(read_file(ck + "/best.pt"), best_bytes);
   }
 }
 
