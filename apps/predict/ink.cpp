@@ -16,8 +16,6 @@
 
 namespace {
 
-constexpr const char* kProgram = "digit-predict";
-
 // The samples to read, and what each one's output line starts with.
 struct Samples {
   std::vector<std::string> names;

@@ -2,6 +2,9 @@
 // one line each, then their score where they are labelled.
 #pragma once
 
+// The name in every message of digit-predict.
+inline constexpr const char* kProgram = "digit-predict";
+
 #include <vector>
 
 #include "digits/evaluate/predictor.h"

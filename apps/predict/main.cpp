@@ -29,7 +29,6 @@
 
 namespace {
 
-constexpr const char* kProgram = "digit-predict";
 constexpr const char* kDefaultSubmission = "submission.csv";
 
 int run(int argc, char** argv) {

@@ -12,8 +12,6 @@
 
 namespace {
 
-constexpr const char* kProgram = "digit-train";
-
 // Workers per core beyond which a machine only thrashes: each worker is a whole training process.
 constexpr int64_t kMaxWorkersPerCore = 4;
 

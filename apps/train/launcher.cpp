@@ -22,7 +22,6 @@
 
 namespace {
 
-constexpr const char* kProgram = "digit-train";
 // How long stopped workers have to finish (a save is atomic) before they are killed.
 constexpr auto kGrace = std::chrono::seconds(30);
 

@@ -5,6 +5,9 @@
 
 #include "digits/train/options.h"
 
+// The name in every message of digit-train.
+inline constexpr const char* kProgram = "digit-train";
+
 // Set in each worker's environment: the launcher's command, for the "resume with" line.
 inline constexpr const char* kLaunchCommandVariable = "DIGITS_LAUNCH_COMMAND";
 

@@ -22,8 +22,6 @@
 
 namespace {
 
-constexpr const char* kProgram = "digit-train";
-
 // What the program is doing, for the one line an exception (out of memory) ends it with.
 digits::cli::Doing g_doing{"starting", " (try a smaller --batch-size or --limit)",
                            "; saved checkpoints are intact"};

@@ -30,6 +30,7 @@ using testing::read_file;
 using testing::read_png;
 using testing::run;
 using testing::TempDir;
+using testing::tensorboard_event_files;
 using testing::TinyRun;
 using testing::write_file;
 
@@ -43,17 +44,6 @@ std::vector<std::string> train(const std::string& ck, int64_t epochs,
   r.epochs = epochs;
   r.more = more;
   return r.argv();
-}
-
-std::vector<fs::path> event_files(const std::string& dir) {
-  std::vector<fs::path> files;
-  if (!fs::is_directory(dir)) return files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0)
-      files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 // step -> tag -> value, from one event file.
@@ -97,7 +87,7 @@ TEST(TrainViews, EveryEpochDrawsTheChartAndSendsTheScalarsToTensorBoard) {
   const auto png = read_png(ck + "/metrics.png");
   EXPECT_EQ(png.width, 1200);
   EXPECT_EQ(png.height, 800);
-  const auto files = event_files(tb + "/run-a");
+  const auto files = tensorboard_event_files(tb + "/run-a");
   ASSERT_EQ(files.size(), 1u);
   expect_events_match_log(scalars(files[0]), ck + "/metrics.csv");
 }
@@ -107,14 +97,14 @@ TEST(TrainViews, AResumedRunSendsItsWholeLogAgainAndANewRunSetsTheOldEventsAside
   TempDir dir;
   const std::string ck = dir.file("ck"), tb = dir.file("tb"), events = tb + "/ck";
   ASSERT_EQ(run(train(ck, 3, "--stop-after 1 --tensorboard " + tb), dir.file("a")).code, 0);
-  ASSERT_EQ(event_files(events).size(), 1u);
-  const std::string first = read_file(event_files(events)[0].string());
+  ASSERT_EQ(tensorboard_event_files(events).size(), 1u);
+  const std::string first = read_file(tensorboard_event_files(events)[0].string());
 
   const Outcome resumed =
       run(command(kTrain, "--threads 1 --quiet --tensorboard " + tb, {"--resume", ck + "/last.pt"}),
           dir.file("b"));
   ASSERT_EQ(resumed.code, 0) << resumed.describe();
-  auto files = event_files(events);
+  auto files = tensorboard_event_files(events);
   ASSERT_EQ(files.size(), 2u);
   // The first file is never touched; the resumed run wrote the other one.
   const bool first_is_0 = read_file(files[0].string()) == first;
@@ -126,7 +116,7 @@ TEST(TrainViews, AResumedRunSendsItsWholeLogAgainAndANewRunSetsTheOldEventsAside
   // A new run in the same folder (--force): the earlier run's events move to previous-*/.
   const Outcome fresh = run(train(ck, 1, "--force --tensorboard " + tb), dir.file("c"));
   ASSERT_EQ(fresh.code, 0) << fresh.describe();
-  ASSERT_EQ(event_files(events).size(), 1u);
+  ASSERT_EQ(tensorboard_event_files(events).size(), 1u);
   std::string aside;
   for (const auto& e : fs::directory_iterator(events)) {
     if (e.is_directory() && e.path().filename().string().rfind("previous-", 0) == 0) {
@@ -134,10 +124,10 @@ TEST(TrainViews, AResumedRunSendsItsWholeLogAgainAndANewRunSetsTheOldEventsAside
     }
   }
   ASSERT_FALSE(aside.empty());
-  EXPECT_EQ(event_files(aside).size(), 2u);
+  EXPECT_EQ(tensorboard_event_files(aside).size(), 2u);
   // And the checkpoint folder's earlier files went to a folder of the same name.
   EXPECT_TRUE(fs::exists(ck + "/" + fs::path(aside).filename().string() + "/metrics.csv"));
-  expect_events_match_log(scalars(event_files(events)[0]), ck + "/metrics.csv");
+  expect_events_match_log(scalars(tensorboard_event_files(events)[0]), ck + "/metrics.csv");
 }
 
 TEST(TrainViews, WithoutGnuplotTrainingGoesOnAfterOneWarning) {

@@ -17,6 +17,7 @@ namespace digits {
 namespace {
 
 using testing::TempDir;
+using testing::tensorboard_event_files;
 
 TEST(TensorBoard, Crc32cMatchesItsCheckValue) {
   // The check value of CRC-32C (RFC 3720 B.4; the "123456789" of every CRC catalogue).
@@ -30,16 +31,6 @@ TEST(TensorBoard, Crc32cMatchesItsCheckValue) {
   EXPECT_EQ(masked_crc32c("123456789", 9), ((c >> 15) | (c << 17)) + 0xa282ead8u);
 }
 
-std::vector<std::filesystem::path> event_files(const std::string& dir) {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) {
-      files.push_back(e.path());
-    }
-  }
-  return files;
-}
-
 TEST(TensorBoard, ScalarsAreWrittenAndReadBack) {
   if (!tensorboard_compiled_in()) GTEST_SKIP() << "TensorBoard files are not compiled in";
   TempDir dir;
@@ -48,7 +39,7 @@ TEST(TensorBoard, ScalarsAreWrittenAndReadBack) {
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_TRUE((*w)->add_scalars(1, {{"loss/train", 0.5}, {"loss/validation", std::nan("")}}));
   ASSERT_TRUE((*w)->add_scalars(2, {{"loss/train", 0.25}, {"accuracy/validation", 0.9931}}));
-  const auto files = event_files(run);
+  const auto files = tensorboard_event_files(run);
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].string(), (*w)->path());
 
@@ -68,7 +59,7 @@ TEST(TensorBoard, ScalarsAreWrittenAndReadBack) {
   auto w2 = EventWriter::open(run);
   ASSERT_TRUE(w2) << w2.error().message;
   EXPECT_NE((*w2)->path(), (*w)->path());
-  EXPECT_EQ(event_files(run).size(), 2u);
+  EXPECT_EQ(tensorboard_event_files(run).size(), 2u);
   EXPECT_EQ(testing::read_file((*w)->path()), before);
 }
 

@@ -121,6 +121,18 @@ inline std::string sample_csv(int64_t rows, const std::string& eol = "\n") {
   return text;
 }
 
+// The TensorBoard event files in `dir`, in name order (none when there is no such folder).
+inline std::vector<std::filesystem::path> tensorboard_event_files(const std::string& dir) {
+  std::vector<std::filesystem::path> files;
+  if (!std::filesystem::is_directory(dir)) return files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0)
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 // DIGITS_TEST_SMALL=1 (set by .ci/sanitize): the long loops run fewer rounds.
 inline bool small_tests() {
   const char* v = std::getenv("DIGITS_TEST_SMALL");

@@ -19,7 +19,7 @@ bool is_file(const std::string& path) {
   return std::filesystem::is_regular_file(path, ec);
 }
 
-std::string accuracy(double a) {
+std::string accuracy_text(double a) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", a);
   return std::isnan(a) ? "none" : buf;
@@ -40,7 +40,7 @@ std::string model_summary(const std::vector<Checkpoint>& members) {
   const Checkpoint& c = members[0];
   std::string s = members.size() > 1 ? std::to_string(members.size()) + " x " : "";
   s += describe(c.model) + ", " + std::to_string(c.progress.epoch) + " epochs, val_acc " +
-       accuracy(c.progress.best_val_acc) + ", trained on " + data_of(c);
+       accuracy_text(c.progress.best_val_acc) + ", trained on " + data_of(c);
   return s;
 }
 
@@ -67,11 +67,11 @@ ModelChoice choose_model(const std::string& dir) {
     if (s.data != m.data) continue;
     const double a = m.progress.best_val_acc, b = s.progress.best_val_acc;
     if (!std::isnan(a) && !std::isnan(b) && a >= b) {
-      return {best, "using " + best + ": val_acc " + accuracy(a) +
-                        " on the shipped model's data, " + "at least its " + accuracy(b)};
+      return {best, "using " + best + ": val_acc " + accuracy_text(a) +
+                        " on the shipped model's data, " + "at least its " + accuracy_text(b)};
     }
-    return {shipped, keep + " reads the shipped model's data less well (val_acc " + accuracy(a) +
-                         ", the shipped model " + accuracy(b) + ")" + how};
+    return {shipped, keep + " reads the shipped model's data less well (val_acc " + accuracy_text(a) +
+                         ", the shipped model " + accuracy_text(b) + ")" + how};
   }
   return {shipped, keep + " was trained on other data (" + data_of(m) +
                        "), so nothing shows it reads as well; it is not the default" + how};

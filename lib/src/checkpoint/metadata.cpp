@@ -42,7 +42,7 @@ std::string read_real(double& field, const std::string& text, bool nan_ok = fals
   return {};
 }
 
-bool accuracy(double a) { return std::isnan(a) || (a >= 0 && a <= 1); }
+bool is_accuracy(double a) { return std::isnan(a) || (a >= 0 && a <= 1); }
 
 // One row of the table for each field of a Checkpoint: its key, meaning, text and range.
 #define DIGITS_INTEGER_KEY(key, meaning, field, range)                                \
@@ -96,9 +96,9 @@ std::vector<MetadataKey> make_keys() {
                          "optimizer steps since the run began (the LR schedule's position)",
                          progress.global_step, c.progress.global_step >= 0),
       DIGITS_REAL_KEY("best_val_acc", "validation accuracy, best so far (`nan` without validation)",
-                      progress.best_val_acc, true, accuracy(c.progress.best_val_acc)),
+                      progress.best_val_acc, true, is_accuracy(c.progress.best_val_acc)),
       DIGITS_REAL_KEY("last_val_acc", "validation accuracy, latest (`nan` without validation)",
-                      progress.last_val_acc, true, accuracy(c.progress.last_val_acc)),
+                      progress.last_val_acc, true, is_accuracy(c.progress.last_val_acc)),
       DIGITS_REAL_KEY("epoch_loss_sum",
                       "the training loss of the epoch under way, summed, so a mid-epoch resume "
                       "reports the same epoch loss",

@@ -15,7 +15,7 @@ namespace digits::detail {
 namespace {
 
 // Elements per parallel task.
-constexpr int64_t kGrain = 16384;
+constexpr int64_t kElementsPerTask = 16384;
 
 // Draw j of the stream `seed`: SplitMix64's j-th output (the seeding generator of xoshiro),
 // computed directly from j, so any element's draw needs no other's.
@@ -70,7 +70,7 @@ class Dropout : public torch::autograd::Function<Dropout> {
     const float* src = in.data_ptr<float>();
     uint8_t* k = keep.data_ptr<uint8_t>();
     float* dst = out.data_ptr<float>();
-    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, n, kElementsPerTask, [&](int64_t begin, int64_t end) {
       fill_mask(seed, begin, end, threshold, k);
       scale_kept(src + begin, k + begin, dst + begin, end - begin, scale);
     });
@@ -93,7 +93,7 @@ class Dropout : public torch::autograd::Function<Dropout> {
     const float* src = g.data_ptr<float>();
     const uint8_t* k = keep.data_ptr<uint8_t>();
     float* dst = out.data_ptr<float>();
-    at::parallel_for(0, g.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, g.numel(), kElementsPerTask, [&](int64_t begin, int64_t end) {
       scale_kept(src + begin, k + begin, dst + begin, end - begin, scale);
     });
     return {out, {}};

@@ -12,7 +12,7 @@ namespace digits::detail {
 namespace {
 
 // Rows of output (batch x output height) per parallel task: at least ~64 KB of input each.
-constexpr int64_t kGrain = 4;
+constexpr int64_t kRowsPerTask = 4;
 
 // Larger inputs go to LibTorch's functions: above glibc's mmap threshold (set by
 // configure_runtime) every buffer is fresh pages, where this path measured slower
@@ -75,7 +75,7 @@ class MaxPool2x2 : public torch::autograd::Function<MaxPool2x2> {
     const float* in = x.data_ptr<float>();
     float* o = out.data_ptr<float>();
     uint8_t* positions = where.data_ptr<uint8_t>();
-    at::parallel_for(0, n * oh, kGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, n * oh, kRowsPerTask, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         const int64_t b = r / oh, y = r % oh;
         const float* top = in + ((b * h + 2 * y) * w) * c;
@@ -106,7 +106,7 @@ class MaxPool2x2 : public torch::autograd::Function<MaxPool2x2> {
     const float* go = g.data_ptr<float>();
     const uint8_t* positions = where.data_ptr<uint8_t>();
     float* gi = grad_in.data_ptr<float>();
-    at::parallel_for(0, n * oh, kGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, n * oh, kRowsPerTask, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         const int64_t b = r / oh, y = r % oh;
         float* top = gi + ((b * h + 2 * y) * w) * c;

@@ -1,0 +1,70 @@
+# digits_torch_free_sources(TARGET OUT): the sources of TARGET that never include LibTorch's
+# headers, followed through the project's own headers. Such a file needs no precompiled LibTorch
+# header (dependencies.cmake). A header that cannot be found is taken to reach LibTorch: the cost
+# of a wrong guess is only time, never a failed build.
+get_filename_component(DIGITS_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+set(DIGITS_PROJECT_INCLUDE_DIRS
+    ${DIGITS_SOURCE_ROOT}/lib/include ${DIGITS_SOURCE_ROOT}/lib/src
+    ${DIGITS_SOURCE_ROOT}/lib/draw/include ${DIGITS_SOURCE_ROOT}/lib/draw/src
+    ${DIGITS_SOURCE_ROOT}/apps/common ${DIGITS_SOURCE_ROOT}/tests/support)
+
+# Sets OUT to ON when FILE includes LibTorch's headers, itself or through a project header.
+function(_digits_reaches_torch file out)
+  get_property(known GLOBAL PROPERTY "DIGITS_REACHES_TORCH:${file}" SET)
+  if(known)
+    get_property(result GLOBAL PROPERTY "DIGITS_REACHES_TORCH:${file}")
+    set(${out} ${result} PARENT_SCOPE)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY "DIGITS_REACHES_TORCH:${file}" OFF)  # a header including itself
+  file(STRINGS ${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+  get_filename_component(here ${file} DIRECTORY)
+  set(result OFF)
+  foreach(line IN LISTS includes)
+    if(line MATCHES "include[ \t]*<(torch|ATen|c10|caffe2)/")
+      set(result ON)
+      break()
+    endif()
+    string(REGEX MATCH "include[ \t]*([<\"])([^>\"]+)" _ "${line}")
+    set(name ${CMAKE_MATCH_2})
+    set(found "")
+    foreach(dir ${here} ${DIGITS_PROJECT_INCLUDE_DIRS})
+      if(EXISTS ${dir}/${name} AND NOT IS_DIRECTORY ${dir}/${name})
+        set(found ${dir}/${name})
+        break()
+      endif()
+    endforeach()
+    if(found)
+      _digits_reaches_torch(${found} deeper)
+      if(deeper)
+        set(result ON)
+        break()
+      endif()
+    elseif(CMAKE_MATCH_1 STREQUAL "\"")
+      set(result ON)  # a project header not found (generated): assume the worst
+      break()
+    endif()
+  endforeach()
+  set_property(GLOBAL PROPERTY "DIGITS_REACHES_TORCH:${file}" ${result})
+  set(${out} ${result} PARENT_SCOPE)
+endfunction()
+
+function(digits_torch_free_sources target out)
+  get_target_property(sources ${target} SOURCES)
+  get_target_property(source_dir ${target} SOURCE_DIR)
+  set(free "")
+  foreach(source IN LISTS sources)
+    if(NOT source MATCHES "\\.(cpp|cc)$" OR source MATCHES "^\\$<")
+      continue()
+    endif()
+    get_filename_component(path ${source} ABSOLUTE BASE_DIR ${source_dir})
+    if(NOT EXISTS ${path})
+      continue()  # generated
+    endif()
+    _digits_reaches_torch(${path} torch)
+    if(NOT torch)
+      list(APPEND free ${path})
+    endif()
+  endforeach()
+  set(${out} ${free} PARENT_SCOPE)
+endfunction()
