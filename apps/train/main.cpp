@@ -127,6 +127,14 @@ int run(int argc, char** argv) {
   }
   const std::string data_names = digits::join(c.data_paths, ", ");
 
+  // What the run shows besides its lines; its events folder is checked before any work.
+  digits::RunViews views(c.checkpoint_dir, c.tensorboard_dir, [](const std::string& warning) {
+    std::fprintf(stderr, "%s: warning: %s\n", kProgram, warning.c_str());
+  });
+  if (auto st = views.check(c.data_paths); !st) {
+    return fail(kProgram, "--tensorboard " + c.tensorboard_dir + ": " + st.error().message);
+  }
+
   g_doing.now = "loading the data";
   const auto t0 = std::chrono::steady_clock::now();
   auto data = digits::load_data(c.data_paths, digits::data_options(c));
@@ -171,9 +179,6 @@ int run(int argc, char** argv) {
                at.c_str(), threads_text(c.distributed.world_size).c_str(), c.device.c_str(),
                c.checkpoint_dir.c_str());
 
-  digits::RunViews views(c.checkpoint_dir, c.tensorboard_dir, [](const std::string& warning) {
-    std::fprintf(stderr, "%s: warning: %s\n", kProgram, warning.c_str());
-  });
   const std::string aside = t.set_aside_folder().empty()
                                 ? ""
                                 : std::filesystem::path(t.set_aside_folder()).filename().string();

@@ -27,6 +27,7 @@ Checkpoint small_checkpoint() {
   c.progress.epoch_loss_sum = 1.5;
   c.progress.epoch_samples = 128;
   c.data = {1000, 0xfedcba9876543210ULL};
+  c.run_id = "0123456789abcdef";
   c.train_options = encode_options(TrainConfig{});
   return c;
 }
@@ -50,9 +51,31 @@ TEST(Metadata, EveryKeyIsWrittenAndReadBack) {
   EXPECT_EQ(back.progress.epoch_loss_sum, 1.5);
   EXPECT_EQ(back.progress.epoch_samples, 128);
   EXPECT_EQ(back.data, c.data);
+  EXPECT_EQ(back.run_id, c.run_id);
   EXPECT_EQ(back.train_options, c.train_options);
   // Written again, the same text: nothing is lost or reformatted.
   EXPECT_EQ(encode_metadata(back), text);
+}
+
+// Files from before runs had an identity lack `run` and still load; a value that no run draws
+// is refused naming the key.
+TEST(Metadata, TheRunKeyMayBeMissingButNeverMalformed) {
+  Checkpoint c = small_checkpoint();
+  c.run_id.clear();
+  const std::string text = encode_metadata(c);
+  EXPECT_EQ(text.find("\nrun="), std::string::npos);
+  Checkpoint back;
+  ASSERT_TRUE(decode_metadata("x.pt", text, back));
+  EXPECT_EQ(back.run_id, "");
+  for (const std::string bad : {"", "0123", "0123456789ABCDEF", "0123456789abcdeg"}) {
+    Checkpoint again;
+    const auto st = decode_metadata("x.pt", text + "run=" + bad + "\n", again);
+    ASSERT_FALSE(st) << bad;
+    EXPECT_NE(st.error().message.find("x.pt: checkpoint metadata: run=" + bad), std::string::npos)
+        << st.error().message;
+  }
+  EXPECT_TRUE(is_run_id(new_run_id()));
+  EXPECT_NE(new_run_id(), new_run_id());
 }
 
 TEST(Metadata, KeysAreUniqueAndNoneIsAnOption) {

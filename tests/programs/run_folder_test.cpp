@@ -134,5 +134,40 @@ TEST(RunFolder, ResumingAnOlderLastNeverReplacesABetterBest) {
   }
 }
 
+// A checkpoint says which run wrote it, and a folder which run's files it holds (its .run):
+// another run's last.pt copied into a folder is not resumed into that folder's files (its
+// best.pt replaced, two runs' metrics.csv spliced); the same run's folder copied whole resumes.
+TEST(RunFolder, AnotherRunsCheckpointCopiedIntoAFolderIsNotResumedThere) {
+  TempDir dir;
+  const std::string a = dir.file("a"), b = dir.file("b"), c = dir.file("c");
+  testing::TinyRun two_epochs{a};
+  two_epochs.epochs = 2;
+  two_epochs.more = "--stop-after 1";
+  ASSERT_EQ(run(two_epochs.argv(), dir.file("run-a")).code, 0);
+  ASSERT_EQ(run(tiny_run(b, "--lr 0.002"), dir.file("run-b")).code, 0);
+  auto in_a = load_checkpoint(a + "/last.pt"), in_b = load_checkpoint(b + "/best.pt");
+  ASSERT_TRUE(in_a && in_b);
+  EXPECT_EQ(in_a->run_id.size(), 16u);
+  EXPECT_NE(in_a->run_id, in_b->run_id);
+  fs::copy(a, c, fs::copy_options::recursive);  // before b's files are touched
+  const std::string best = read_file(b + "/best.pt"), metrics = read_file(b + "/metrics.csv");
+  fs::copy_file(a + "/last.pt", b + "/last.pt", fs::copy_options::overwrite_existing);
+
+  const Outcome o =
+      run(command(kTrain, "--threads 1 --quiet", {"--resume", b + "/last.pt"}), dir.file("resume"));
+  expect_exit(o, 2, {"holds the files of run " + in_b->run_id, "of run " + in_a->run_id});
+  EXPECT_EQ(read_file(b + "/best.pt"), best);
+  EXPECT_EQ(read_file(b + "/metrics.csv"), metrics);
+
+  // Run a's folder copied whole is run a's: it resumes there, and keeps its identity.
+  const Outcome whole =
+      run(command(kTrain, "--threads 1 --quiet", {"--resume", c + "/last.pt"}), dir.file("c"));
+  expect_exit(whole, 0, {});
+  auto after = load_checkpoint(c + "/last.pt");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->progress.epoch, 2);
+  EXPECT_EQ(after->run_id, in_a->run_id);
+}
+
 }  // namespace
 }  // namespace digits

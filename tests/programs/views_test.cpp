@@ -213,6 +213,38 @@ TEST(TrainViews, ATensorBoardFolderThatCannotBeMadeStopsBeforeTraining) {
   EXPECT_EQ(o.out.find("epoch=1"), std::string::npos) << o.out;
 }
 
+// The events folder (TB/RUN) is compared with the run's own files and its data as files: inside
+// last.pt (which the first save would then find a folder), inside best.pt through a link, or the
+// data file itself. Refused before any work, and nothing is made.
+TEST(TrainViews, AnEventsFolderThatIsOrIsInsideTheRunsFilesOrItsDataIsRefused) {
+  if (!tensorboard_compiled_in()) GTEST_SKIP() << "TensorBoard files are not compiled in";
+  TempDir dir;
+  const std::string ck = dir.file("ck");
+  fs::create_directories(ck);
+  fs::create_directory_symlink(ck, dir.file("link"));
+  // --checkpoint-dir d/data.csv names its events TB/data.csv: with TB = d, the data file itself.
+  const std::string data_dir = dir.file("d"), data = data_dir + "/data.csv";
+  fs::create_directories(data_dir);
+  fs::copy_file(testing::mnist_sample_path(), data);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {train(ck, 1, "--tensorboard " + ck + "/last.pt"), "the run's " + ck + "/last.pt"},
+      {train(ck, 1, "--tensorboard " + dir.file("link") + "/./best.pt"),
+       "the run's " + ck + "/best.pt"},
+      {command(kTrain, "--limit 300 --epochs 1 --threads 1 --quiet",
+               {"--data", data, "--checkpoint-dir", data, "--tensorboard", data_dir}),
+       "the data file"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Outcome o = run(args, dir.file("log"));
+    EXPECT_EQ(o.code, 2) << o.describe();
+    EXPECT_NE(o.err.find("--tensorboard"), std::string::npos) << o.err;
+    EXPECT_NE(o.err.find(needle), std::string::npos) << o.err;
+    EXPECT_EQ(o.err.find("loaded"), std::string::npos) << o.err;
+  }
+  EXPECT_TRUE(fs::is_empty(ck));
+  EXPECT_TRUE(fs::is_regular_file(data));
+}
+
 TEST(PredictViews, ConfusionPngOfLabelledDataAndARefusalWithoutLabels) {
   REQUIRE_GNUPLOT();
   TempDir dir;

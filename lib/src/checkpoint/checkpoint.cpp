@@ -3,8 +3,10 @@
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/output-archive.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "checkpoint/archive.h"
@@ -14,6 +16,20 @@ namespace digits {
 using detail::first_line;
 using detail::kMembersKey;
 using detail::OpenedFile;
+
+std::string new_run_id() {
+  std::random_device source;
+  const uint64_t id = (static_cast<uint64_t>(source()) << 32) ^ source();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+bool is_run_id(const std::string& s) {
+  return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
 
 Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
                        const torch::optim::Optimizer* optimizer) {

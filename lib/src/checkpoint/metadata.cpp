@@ -110,6 +110,17 @@ std::vector<MetadataKey> make_keys() {
                          "a 64-bit digest of the training data's pixels and labels; `--resume` "
                          "refuses other data",
                          data.fingerprint, true),
+      {"run",
+       "the run that wrote the file: 16 hex digits drawn when it began, kept by `--resume`; a "
+       "run folder's `.run` names its run, and another run's checkpoint is not resumed there "
+       "(files from before runs had one lack the key)",
+       [](const Checkpoint& c) { return c.run_id; },
+       [](Checkpoint& c, const std::string& t) {
+         if (!is_run_id(t)) return std::string("is not a run's identity (16 hex digits)");
+         c.run_id = t;
+         return std::string();
+       },
+       nullptr, true},
   };
 }
 
@@ -125,7 +136,10 @@ const std::vector<MetadataKey>& metadata_keys() {
 
 std::string encode_metadata(const Checkpoint& c) {
   std::map<std::string, std::string> m;
-  for (const auto& key : metadata_keys()) m[key.name] = key.write(c);
+  for (const auto& key : metadata_keys()) {
+    std::string value = key.write(c);
+    if (!(key.optional && value.empty())) m[key.name] = std::move(value);
+  }
   for (const auto& [k, v] : c.train_options) m[kTrainOptionPrefix + k] = v;
   std::string text;
   for (const auto& [k, v] : m) text += k + "=" + v + "\n";
@@ -204,6 +218,7 @@ Status decode_metadata(const std::string& where, const std::string& text, Checkp
   }
   for (const auto& key : metadata_keys()) {
     const auto it = values.find(key.name);
+    if (it == values.end() && key.optional) continue;
     if (it == values.end()) return Error{prefix + "'" + key.name + "' is missing"};
     const std::string problem = key.read(c, it->second);
     if (problem.empty()) continue;

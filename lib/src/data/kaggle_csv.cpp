@@ -1,19 +1,14 @@
 #include "digits/data/kaggle_csv.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "data/csv_reader.h"
 #include "data/csv_rows.h"
+#include "io/atomic_file.h"
 
 namespace digits {
 
@@ -60,39 +55,8 @@ Status append_kaggle_row(const std::string& path, const torch::Tensor& image_u8,
   const uint8_t* px = image.data_ptr<uint8_t>();
   for (int64_t i = 0; i < kPixels; ++i) text += "," + std::to_string(px[i]);
   text += "\n";
-  // The row whole or not at all: a write cut short (a full disk, a file-size limit) is taken
-  // back, so the file stays trainable.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error(path + ": cannot open for appending: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return io_error(path + ": cannot read its size: " + std::strerror(e));
-  }
-  size_t done = 0;
-  int failure = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      failure = n < 0 ? errno : ENOSPC;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (failure == 0 && ::fsync(fd) != 0) failure = errno;
-  if (failure != 0 && ::ftruncate(fd, st.st_size) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return io_error(path + ": write failed (" + std::strerror(failure) +
-                    ") and the partial row could not be taken back: " + std::strerror(e));
-  }
-  if (::close(fd) != 0 && failure == 0) failure = errno;
-  if (failure != 0) {
-    return io_error(path + ": write failed, nothing was added: " + std::strerror(failure));
-  }
-  return {};
+  // The row whole or not at all, so the file stays trainable.
+  return detail::append_whole(path, text);
 }
 
 }  // namespace digits

@@ -111,4 +111,38 @@ Status write_file_atomically(const std::string& path_given, const std::string& b
   return {};
 }
 
+Status append_whole(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(path + ": cannot open for appending: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return io_error(path + ": cannot read its size: " + std::strerror(e));
+  }
+  size_t done = 0;
+  int failure = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failure = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (failure == 0 && ::fsync(fd) != 0) failure = errno;
+  if (failure != 0 && ::ftruncate(fd, st.st_size) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return io_error(path + ": write failed (" + std::strerror(failure) +
+                    ") and the partial row could not be taken back: " + std::strerror(e));
+  }
+  if (::close(fd) != 0 && failure == 0) failure = errno;
+  if (failure != 0) {
+    return io_error(path + ": write failed, nothing was added: " + std::strerror(failure));
+  }
+  return {};
+}
+
 }  // namespace digits::detail

@@ -14,4 +14,9 @@ namespace digits::detail {
 Status write_file_atomically(const std::string& path, const std::string& bytes,
                              const std::string& what);
 
+// Appends `bytes` to `path` (made when missing) whole or not at all: a write cut short (a full
+// disk, a file-size limit) is taken back, so a log or a CSV never ends in half a row. Errors read
+// "PATH: write failed, nothing was added: <strerror>".
+Status append_whole(const std::string& path, const std::string& bytes);
+
 }  // namespace digits::detail

@@ -6,6 +6,7 @@
 
 #include "digits/report/plot.h"
 #include "digits/report/tensorboard.h"
+#include "train/run_folder.h"
 
 namespace digits {
 
@@ -33,6 +34,34 @@ RunViews::RunViews(std::string checkpoint_dir, const std::string& tensorboard_di
 }
 
 RunViews::~RunViews() = default;
+
+Status RunViews::check(const std::vector<std::string>& inputs) const {
+  namespace fs = std::filesystem;
+  if (run_dir_.empty()) return {};
+  std::error_code ec;
+  const fs::path events = fs::weakly_canonical(fs::absolute(run_dir_), ec);
+  if (ec) return Error{run_dir_ + ": " + ec.message()};
+  std::vector<std::pair<std::string, std::string>> taken;  // path, what it is
+  for (const auto& name : detail::run_files()) taken.push_back({dir_ + "/" + name, "the run's"});
+  for (const auto& input : inputs) taken.push_back({input, "the data file"});
+  for (const auto& [path, what] : taken) {
+    const fs::path file = fs::weakly_canonical(fs::absolute(path), ec);
+    if (ec) continue;
+    const fs::path inside = events.lexically_relative(file);
+    if (!inside.empty() && *inside.begin() != "..") {
+      return Error{run_dir_ + ", where the events would go, " +
+                   (inside == "." ? "is " : "lies inside ") + what + " " + path +
+                   "; give --tensorboard a folder of its own"};
+    }
+  }
+  for (fs::path p = events; p.has_relative_path(); p = p.parent_path()) {
+    if (fs::exists(p, ec) && !fs::is_directory(p, ec)) {
+      return Error{run_dir_ + ", where the events would go: " + p.string() +
+                   " is a file, not a folder; give --tensorboard a folder"};
+    }
+  }
+  return {};
+}
 
 Status RunViews::open(bool resumed, std::string aside) {
   const auto rows = read_metrics_log(dir_ + "/metrics.csv");

@@ -36,14 +36,12 @@ Status MetricsLog::trim_after(int64_t epoch) const {
 }
 
 Status MetricsLog::append(const EpochReport& r) const {
-  const bool fresh = !std::filesystem::exists(path_) || std::filesystem::file_size(path_) == 0;
-  std::ofstream out(path_, std::ios::app);
-  if (fresh) out << "epoch,train_loss,val_loss,val_acc,lr,images_per_s,seconds\n";
-  out << r.epoch << ',' << fmt(r.train_loss) << ',' << fmt(r.val_loss) << ',' << fmt(r.val_acc)
-      << ',' << fmt(r.lr) << ',' << fmt(r.images_per_s) << ',' << fmt(r.seconds) << '\n';
-  out.flush();
-  if (!out) return io_error(path_ + ": cannot append metrics");
-  return {};
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(path_, ec) || std::filesystem::file_size(path_, ec) == 0;
+  std::string row = fresh ? "epoch,train_loss,val_loss,val_acc,lr,images_per_s,seconds\n" : "";
+  row += std::to_string(r.epoch) + ',' + fmt(r.train_loss) + ',' + fmt(r.val_loss) + ',' +
+         fmt(r.val_acc) + ',' + fmt(r.lr) + ',' + fmt(r.images_per_s) + ',' + fmt(r.seconds) + '\n';
+  return append_whole(path_, row);  // whole rows only: a full disk leaves the log readable
 }
 
 void MetricsLog::remove() const {

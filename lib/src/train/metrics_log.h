@@ -17,7 +17,7 @@ class MetricsLog {
   // Keeps the header and the rows of epochs up to `epoch`: a run killed after logging an epoch
   // but before saving it redoes that epoch on resume, and must not log it twice.
   Status trim_after(int64_t epoch) const;
-  // Appends one row (and the header to a new file).
+  // Appends one row (and the header to a new file), whole or not at all.
   Status append(const EpochReport& report) const;
   // A new run starts a new log.
   void remove() const;

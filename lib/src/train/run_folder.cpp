@@ -8,11 +8,16 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+
+#include "io/atomic_file.h"
 
 namespace digits::detail {
 
 namespace {
 namespace fs = std::filesystem;
+
+constexpr const char* kRunFile = ".run";
 
 std::string read_small_file(int fd) {
   char buf[512];
@@ -87,11 +92,25 @@ Result<std::string> set_aside(const std::string& dir) {
   if (!fs::create_directory(aside, ec)) {
     return Error{aside.string() + ": cannot create a folder for the earlier run: " + ec.message()};
   }
-  for (const auto& name : run_files_in(dir)) {
+  std::vector<std::string> names = run_files_in(dir);
+  if (fs::exists(fs::path(dir) / kRunFile, ec)) names.push_back(kRunFile);
+  for (const auto& name : names) {
     fs::rename(fs::path(dir) / name, aside / name, ec);
     if (ec) return Error{dir + "/" + name + ": cannot move it aside: " + ec.message()};
   }
   return aside.string();
+}
+
+std::string folder_run(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / kRunFile);
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+Status mark_folder(const std::string& dir, const std::string& run_id) {
+  return write_file_atomically((fs::path(dir) / kRunFile).string(), run_id + "\n",
+                               "the run's identity");
 }
 
 }  // namespace digits::detail

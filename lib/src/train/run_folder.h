@@ -36,7 +36,15 @@ class RunLock {
 // Which of run_files() are in `dir`.
 std::vector<std::string> run_files_in(const std::string& dir);
 
-// Moves run_files() of `dir` into a new `dir`/previous-YYYYmmdd-HHMMSS/ and returns its path.
+// Moves run_files() of `dir`, and its .run, into a new `dir`/previous-YYYYmmdd-HHMMSS/ and
+// returns its path.
 Result<std::string> set_aside(const std::string& dir);
+
+// DIR/.run names the run whose files the folder holds (Checkpoint::run_id), so that a checkpoint
+// of another run copied there is not resumed into them. "" when the folder has none (a new folder,
+// or one of a version before run identities).
+std::string folder_run(const std::string& dir);
+// Writes DIR/.run, atomically.
+Status mark_folder(const std::string& dir, const std::string& run_id);
 
 }  // namespace digits::detail

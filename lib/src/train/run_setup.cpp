@@ -145,11 +145,23 @@ Status Trainer::State::claim_folder(FolderUse use) {
                config.checkpoint_dir + "/previous-<time>/"};
 }
 
+Status Trainer::State::check_folder_is_this_runs() const {
+  if (!writes_files()) return {};
+  const std::string there = detail::folder_run(config.checkpoint_dir);
+  if (there.empty() || there == run_id) return {};
+  const std::string of_run = run_id.empty() ? "of no recorded run" : "of run " + run_id;
+  return Error{config.checkpoint_dir + ": holds the files of run " + there +
+               ", and the checkpoint resumed is " + of_run +
+               " (copied from another run's folder?); it is not resumed into them: resume it "
+               "where it was written, or give it a --checkpoint-dir of its own"};
+}
+
 // The best validation accuracy DIR/best.pt records, when it is of this run (its options and
 // data): an exact resume from an older last.pt must not replace it with a worse one.
 double Trainer::State::best_on_disk() const {
   auto best = load_checkpoint(path("best.pt"));
   if (!best || best->data != data) return std::nan("");
+  if (!best->run_id.empty() && best->run_id != run_id) return std::nan("");
   auto options = decode_options(best->train_options);
   if (!options || !option_differences(*options, config).empty()) return std::nan("");
   return best->progress.best_val_acc;
@@ -166,6 +178,7 @@ Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Datas
   auto s = std::make_unique<State>();
   DIGITS_RETURN_IF_ERROR(s->init(config, data));
   DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
+  s->run_id = new_run_id();
   s->norm = measure_normalization(s->train.images.to(torch::kCPU));
   torch::manual_seed(config.seed);
   auto net = make_model(config.model);
@@ -176,6 +189,7 @@ Result<std::unique_ptr<Trainer>> Trainer::start(const TrainConfig& config, Datas
   DIGITS_RETURN_IF_ERROR(s->ranks->sync_weights(*s->net, true, false, "at the start"));
   s->optimizer = make_optimizer(config, *s->net);
   if (s->writes_files()) s->metrics().remove();  // a new run starts a new log
+  DIGITS_RETURN_IF_ERROR(s->mark_folder());
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
 
@@ -199,11 +213,20 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
   s->optimizer = make_optimizer(config, *s->net);
   if (mode == ResumeMode::kFineTune) {
     DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
+    s->run_id = new_run_id();  // a new run from the checkpoint's weights
     DIGITS_RETURN_IF_ERROR(s->ranks->sync_weights(*s->net, true, false, "at the start"));
     if (s->writes_files()) s->metrics().remove();
+    DIGITS_RETURN_IF_ERROR(s->mark_folder());
     return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
   }
-  if (folder != FolderUse::kContinue) DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
+  s->run_id = ckpt.run_id;
+  if (folder == FolderUse::kContinue) {
+    DIGITS_RETURN_IF_ERROR(s->check_folder_is_this_runs());
+  } else {
+    DIGITS_RETURN_IF_ERROR(s->claim_folder(folder));
+  }
+  // The same run goes on; one from before run identities gets one now.
+  if (s->run_id.empty()) s->run_id = new_run_id();
 
   // Decoded, so that options a checkpoint predates compare as their defaults.
   auto stored = decode_options(ckpt.train_options);
@@ -254,6 +277,7 @@ Result<std::unique_ptr<Trainer>> Trainer::resume(Checkpoint ckpt, const TrainCon
     double& best = s->progress.best_val_acc;
     if (!std::isnan(on_disk) && (std::isnan(best) || on_disk > best)) best = on_disk;
   }
+  DIGITS_RETURN_IF_ERROR(s->mark_folder());
   return std::unique_ptr<Trainer>(new Trainer(std::move(s)));
 }
 

@@ -36,6 +36,7 @@ struct Trainer::State {
   Dataset train, val;  // on `device`
   Normalization norm;
   DataIdentity data;
+  std::string run_id;  // Checkpoint::run_id
   RunProgress progress;
   DigitNet net;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -66,6 +67,7 @@ struct Trainer::State {
     c.normalization = norm;
     c.progress = progress;
     c.data = data;
+    c.run_id = run_id;
     c.train_options = encode_options(config);
     c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
     c.net = net;
@@ -78,6 +80,13 @@ struct Trainer::State {
   // A new run's folder: empty of other runs' files, or those set aside when asked (kSetAside;
   // any other use refuses them).
   Status claim_folder(FolderUse use);
+  // An exact resume in the run's own folder: the folder must hold this run's files (its .run),
+  // not another run's that a copied checkpoint would replace and splice into.
+  Status check_folder_is_this_runs() const;
+  // Writes the folder's .run: from now on it holds this run's files.
+  Status mark_folder() const {
+    return writes_files() ? detail::mark_folder(config.checkpoint_dir, run_id) : Status{};
+  }
 
   // The best validation accuracy DIR/best.pt records, when it is of this run (its options and
   // data): an exact resume from an older last.pt must not replace it with a worse one.

@@ -60,6 +60,9 @@ struct Checkpoint {
 
   RunProgress progress;  // how far the run that wrote it got
   DataIdentity data;     // what that run trained on
+  // Which run wrote it: 16 hex digits drawn when the run began, kept by an exact resume ("" in
+  // files from before runs had one). A run's folder holds one run's files (docs/training.md).
+  std::string run_id;
   // The run's options as stored under "train." (options.h encode_options; decode_options
   // reads them back, checked). Loading checks them.
   std::map<std::string, std::string> train_options;
@@ -71,6 +74,11 @@ struct Checkpoint {
   // On load: the optimizer's saved state, for Optimizer::load; null when the file has none.
   std::shared_ptr<torch::serialize::InputArchive> optimizer_state;
 };
+
+// A new run's identity (Checkpoint::run_id): 16 hex digits from the system's random source.
+std::string new_run_id();
+// Whether `s` is one: 16 digits of 0-9a-f.
+bool is_run_id(const std::string& s);
 
 // Writes `checkpoint` (with `checkpoint.net`'s weights and, when given, the optimizer's state)
 // atomically to `path`. Fails with a message naming the path on any I/O problem (full disk,

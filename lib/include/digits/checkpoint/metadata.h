@@ -19,6 +19,9 @@ struct MetadataKey {
   std::string (*read)(Checkpoint& c, const std::string& text);
   // Whether a read value is one a run can write; null when any value that reads is.
   bool (*in_range)(const Checkpoint& c);
+  // Whether a file may lack the key (one that files written before it existed lack): the field
+  // then keeps its default, and an empty value is not written.
+  bool optional = false;
 };
 
 // Every key of digits.meta but the run's options, which follow as `train.NAME` (options.h).

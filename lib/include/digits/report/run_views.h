@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "digits/core/error.h"
 #include "digits/train/trainer.h"
@@ -25,6 +26,11 @@ class RunViews {
 
   // TB/RUN, where the events go; "" without --tensorboard. RUN is the checkpoint folder's name.
   const std::string& tensorboard_run() const { return run_dir_; }
+
+  // Before the run starts: TB/RUN is a folder the events can go in, and neither one of the run's
+  // own files (DIR/last.pt, ...) or `inputs` nor inside one (compared as files: links followed,
+  // any spelling). An Error says which.
+  Status check(const std::vector<std::string>& inputs) const;
 
   // At the start: a new run moves the events of an earlier one in TB/RUN to TB/RUN/`aside`
   // ("previous-<time>" when ""), as the trainer does with DIR's files; a resumed run sends the
