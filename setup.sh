@@ -76,11 +76,12 @@ if [[ ! -f build/release/CMakeCache.txt ]] ||
   say "configuring (build/release)"
   cmake --preset release -DDIGITS_WERROR=$werror >/dev/null
 fi
-# Only what the mode runs: the library and digit-train to train, digit-draw to draw; the tests
-# need every program, and build builds everything.
+# Only what the mode runs: the library and digit-train to train, digit-draw to draw, the test
+# runner and the programs it runs to test (not the benchmarks); build builds everything.
 case $mode in
   train) targets=(digit-train) ;;
   draw) targets=(digit-draw) ;;
+  test) targets=(digits-tests) ;;
   bench) targets=(digits-bench) ;;
   fuzz | sanitize) targets=() ;;  # they build their own trees
   *) targets=(all) ;;
