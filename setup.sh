@@ -81,7 +81,7 @@ fi
 case $mode in
   train) targets=(digit-train) ;;
   draw) targets=(digit-draw) ;;
-  test) targets=(digits-tests) ;;
+  test) targets=(digits-tests-all) ;;
   bench) targets=(digits-bench) ;;
   fuzz | sanitize) targets=() ;;  # they build their own trees
   *) targets=(all) ;;

@@ -10,7 +10,7 @@ endif()
 add_executable(digit-draw-trace ${DIGITS_TESTS_DIR}/tools/trace_digits.cpp)
 target_link_libraries(digit-draw-trace PRIVATE digits digits_warnings)
 digits_use_library_pch(digit-draw-trace)
-add_dependencies(digits-tests digit-draw-trace)
+add_dependencies(digits-tests-all digit-draw-trace)
 
 set(DIGITS_DRAW_WORK ${CMAKE_CURRENT_BINARY_DIR}/draw-e2e)
 set(DIGITS_DRAW_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/scripts/draw_e2e.cmake)

@@ -3,7 +3,7 @@
 set(DIGITS_NODE_MODULES ${CMAKE_BINARY_DIR}/node_modules CACHE PATH
   "node_modules folder holding onnxruntime-node, for the ONNX parity test (setup.sh test fills it)")
 target_compile_definitions(digits-tests PRIVATE DIGITS_NODE_MODULES="${DIGITS_NODE_MODULES}")
-add_dependencies(digits-tests digit-export)
+add_dependencies(digits-tests-all digit-export)
 
 add_test(NAME digit-export.help COMMAND digit-export --help)
 set_tests_properties(digit-export.help PROPERTIES
