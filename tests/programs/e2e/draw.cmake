@@ -10,6 +10,7 @@ endif()
 add_executable(digit-draw-trace ${DIGITS_TESTS_DIR}/tools/trace_digits.cpp)
 target_link_libraries(digit-draw-trace PRIVATE digits digits_warnings)
 digits_use_library_pch(digit-draw-trace)
+target_compile_options(digit-draw-trace PRIVATE $<$<CONFIG:Release>:-O1>)  # as digits-tests
 add_dependencies(digits-tests-all digit-draw-trace)
 
 set(DIGITS_DRAW_WORK ${CMAKE_CURRENT_BINARY_DIR}/draw-e2e)
