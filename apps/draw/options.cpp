@@ -60,15 +60,18 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
                      "--replay FILE");
   }
   // The screenshot never overwrites what the app reads: the checkpoint (or, without one, every
-  // model it may choose), the replay, the teach file, the font.
+  // model it may choose), the replay, the font; nor the teach file, the app's other output,
+  // whether it exists yet or not.
   if (!o.screenshot.empty()) {
-    std::vector<std::string> inputs = {o.replay, o.teach_file, o.font};
+    std::vector<std::string> inputs = {o.replay, o.font};
     if (!o.checkpoint.empty()) {
       inputs.push_back(o.checkpoint);
     } else {
       for (const auto& m : models_in()) inputs.push_back(m);
     }
-    if (auto st = check_outputs({{"--screenshot", o.screenshot, OutputKind::kBinary}}, inputs);
+    if (auto st = check_outputs({{"--teach-file", o.teach_file, OutputKind::kText},
+                                 {"--screenshot", o.screenshot, OutputKind::kBinary}},
+                                inputs);
         !st) {
       return cli::fail(kProgram, st.error());
     }

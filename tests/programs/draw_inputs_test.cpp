@@ -50,6 +50,24 @@ TEST(DrawInputs, AScreenshotNamedLikeAnInputIsRefusedAndTheInputKept) {
   EXPECT_EQ(testing::read_file(model), model_bytes);
 }
 
+// The teach file is the app's other output: a screenshot named like it is refused even before
+// either exists, however it is spelt.
+TEST(DrawInputs, AScreenshotNamedLikeTheTeachFileIsRefusedBeforeEitherExists) {
+  if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
+  headless();
+  TempDir dir;
+  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
+  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
+  write_file(dir.file("one.replay"), "down 0.5 0.2\nmove 0.5 0.8\nup\n");
+  const Outcome o = run(command(kDraw, "--exit-after-replay --threads 1",
+                                {"--checkpoint", dir.file("run/best.pt"), "--replay",
+                                 dir.file("one.replay"), "--teach-file", dir.file("teach.csv"),
+                                 "--screenshot", dir.path() + "/./teach.csv"}),
+                        dir.file("draw"));
+  testing::expect_clean_error(o, {"--screenshot", "--teach-file"}, "digit-draw");
+  EXPECT_FALSE(fs::exists(dir.file("teach.csv")));
+}
+
 TEST(DrawInputs, AReplayWithoutEventsEndsAtOnce) {
   if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
   headless();
