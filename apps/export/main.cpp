@@ -59,7 +59,8 @@ int run(int argc, char** argv) {
   app.add_option(
       "--checkpoint", checkpoint_paths,
       "Checkpoint to export; repeat for an ensemble (an ensemble file adds all its "
-      "members). Default: the newer of checkpoints/best.pt and checkpoints/pretrained.pt");
+      "members). Default: the shipped checkpoints/pretrained.pt, or checkpoints/best.pt where it "
+      "records reading the shipped model's data at least as well (as digit-predict)");
   auto* onnx = app.add_option("--onnx", onnx_path, "Write the ONNX model here (e.g. digits.onnx)");
   auto* ensemble = app.add_option(
       "--ensemble", ensemble_path,
@@ -83,13 +84,14 @@ int run(int argc, char** argv) {
                               std::to_string(digits::onnx_max_opset()));
   }
   if (checkpoint_paths.empty()) {
-    const std::string found = digits::default_checkpoint();
-    if (found.empty()) {
+    const digits::ModelChoice choice = digits::choose_model();
+    if (choice.path.empty()) {
       return fail(kProgram,
                   "no checkpoint: pass --checkpoint PATH, or train one with digit-train "
                   "(checkpoints/best.pt)");
     }
-    checkpoint_paths.push_back(found);
+    std::fprintf(stderr, "%s: %s\n", kProgram, choice.note.c_str());
+    checkpoint_paths.push_back(choice.path);
   }
   // Never over a checkpoint read, nor over each other: compared as files (./a.onnx, a link).
   const auto binary = digits::OutputKind::kBinary;
