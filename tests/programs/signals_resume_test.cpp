@@ -4,7 +4,7 @@
 // run. (A second run in a folder in use, and what a resume may write there: RunFolder in
 // outputs_folders_test.cpp; distributed runs: train/distributed_test.cpp.)
 //
-// DIGITS_TEST_SMALL=1 (set by .ci/sanitize) cuts the SIGKILL loop from 20 kills to 5.
+// DIGITS_TEST_SMALL=1 (set by .ci/sanitize) cuts the SIGKILL loop from 10 kills to 5.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -50,7 +50,7 @@ TEST(KilledTraining, LastCheckpointAlwaysLoadsAndResumes) {
   endless.epochs = 100000;
   endless.quiet = false;
   const std::string last = ck + "/last.pt";
-  const int kills = small_tests() ? 5 : 20;
+  const int kills = small_tests() ? 5 : 10;
   std::mt19937 rng(20240611);
   std::uniform_int_distribution<int> delay_ms(0, 1500);
   int64_t epoch_seen = 0;
