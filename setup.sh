@@ -162,7 +162,11 @@ case $mode in
     rc=$?
     set -e
     if [[ $rc -eq 0 ]]; then
-      say "trained: checkpoints/best.pt (its figures are in the lines above); the curves are in checkpoints/metrics.png, every epoch in checkpoints/metrics.csv"
+      # The best epoch's figure, from the run's own log of every epoch.
+      best=$(awk -F, 'NR > 1 && $4 > best { best = $4; epoch = $1 } END { if (epoch) printf "%.2f%% of the rows it held out to validate on (epoch %d of %d)", 100 * best, epoch, NR - 1 }' \
+        checkpoints/metrics.csv 2>/dev/null || true)
+      say "trained: checkpoints/best.pt reads ${best:-(see the lines above)}"
+      say "the curves are in checkpoints/metrics.png, every epoch in checkpoints/metrics.csv, the checkpoints in checkpoints/"
       say "next: ./setup.sh draw, then write a digit. Without --checkpoint the app uses the shipped model (checkpoints/pretrained.pt, trained on scans and real pen strokes) unless your model records reading the same data at least as well; N switches models there"
     fi
     exit $rc
