@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,65 +23,66 @@ using testing::run;
 using testing::TempDir;
 using testing::write_file;
 
-void headless() {
-  ::setenv("SDL_VIDEODRIVER", "dummy", 1);
-  ::setenv("SDL_AUDIODRIVER", "dummy", 1);
-}
+// The app's inputs against one tiny model, trained once for the suite.
+class DrawInputs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!fs::exists(kDraw)) return;
+    shared_ = std::make_unique<TempDir>();
+    trained_ = run(testing::tiny_run(shared_->file("run")), shared_->file("train"));
+  }
+  static void TearDownTestSuite() { shared_.reset(); }
+  void SetUp() override {
+    if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
+    ::setenv("SDL_VIDEODRIVER", "dummy", 1);
+    ::setenv("SDL_AUDIODRIVER", "dummy", 1);
+    ASSERT_TRUE(trained_.exited && trained_.code == 0) << trained_.describe();
+    write_file(dir_.file("one.replay"), "down 0.5 0.2\nmove 0.5 0.8\nup\n");
+  }
+  static std::string model() { return shared_->file("run/best.pt"); }
+  // The app with the model, `replay` and `rest`, until the replay ends.
+  Outcome draw(const std::string& flags, const std::string& replay,
+               const std::vector<std::string>& rest) {
+    std::vector<std::string> args = {"--checkpoint", model(), "--replay", replay};
+    args.insert(args.end(), rest.begin(), rest.end());
+    return run(command(kDraw, "--exit-after-replay --threads 1 " + flags, args),
+               dir_.file("draw"));
+  }
 
-TEST(DrawInputs, AScreenshotNamedLikeAnInputIsRefusedAndTheInputKept) {
-  if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
-  headless();
-  TempDir dir;
-  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
-  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
-  const std::string model = dir.file("run/best.pt");
-  write_file(dir.file("one.replay"), "down 0.5 0.2\nmove 0.5 0.8\nup\n");
-  write_file(dir.file("teach.csv"), testing::kaggle_header(true) + "\n");
-  const std::string model_bytes = testing::read_file(model);
+  TempDir dir_;
+  inline static std::unique_ptr<TempDir> shared_;
+  inline static Outcome trained_;
+};
+
+TEST_F(DrawInputs, AScreenshotNamedLikeAnInputIsRefusedAndTheInputKept) {
+  write_file(dir_.file("teach.csv"), testing::kaggle_header(true) + "\n");
+  const std::string model_bytes = testing::read_file(model());
   for (const std::string& input :
-       {model, dir.file("one.replay"), dir.file("teach.csv"), dir.path() + "/./one.replay"}) {
+       {model(), dir_.file("one.replay"), dir_.file("teach.csv"), dir_.path() + "/./one.replay"}) {
     const std::string before = testing::read_file(fs::path(input).lexically_normal().string());
-    const Outcome o = run(command(kDraw, "--exit-after-replay --threads 1",
-                                  {"--checkpoint", model, "--replay", dir.file("one.replay"),
-                                   "--teach-file", dir.file("teach.csv"), "--screenshot", input}),
-                          dir.file("draw"));
+    const Outcome o = draw("", dir_.file("one.replay"),
+                           {"--teach-file", dir_.file("teach.csv"), "--screenshot", input});
     testing::expect_clean_error(o, {"--screenshot"}, "digit-draw");
     EXPECT_EQ(testing::read_file(fs::path(input).lexically_normal().string()), before) << input;
   }
-  EXPECT_EQ(testing::read_file(model), model_bytes);
+  EXPECT_EQ(testing::read_file(model()), model_bytes);
 }
 
 // The teach file is the app's other output: a screenshot named like it is refused even before
 // either exists, however it is spelt.
-TEST(DrawInputs, AScreenshotNamedLikeTheTeachFileIsRefusedBeforeEitherExists) {
-  if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
-  headless();
-  TempDir dir;
-  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
-  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
-  write_file(dir.file("one.replay"), "down 0.5 0.2\nmove 0.5 0.8\nup\n");
-  const Outcome o = run(command(kDraw, "--exit-after-replay --threads 1",
-                                {"--checkpoint", dir.file("run/best.pt"), "--replay",
-                                 dir.file("one.replay"), "--teach-file", dir.file("teach.csv"),
-                                 "--screenshot", dir.path() + "/./teach.csv"}),
-                        dir.file("draw"));
+TEST_F(DrawInputs, AScreenshotNamedLikeTheTeachFileIsRefusedBeforeEitherExists) {
+  const Outcome o = draw("", dir_.file("one.replay"),
+                         {"--teach-file", dir_.file("teach.csv"), "--screenshot",
+                          dir_.path() + "/./teach.csv"});
   testing::expect_clean_error(o, {"--screenshot", "--teach-file"}, "digit-draw");
-  EXPECT_FALSE(fs::exists(dir.file("teach.csv")));
+  EXPECT_FALSE(fs::exists(dir_.file("teach.csv")));
 }
 
-TEST(DrawInputs, AReplayWithoutEventsEndsAtOnce) {
-  if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
-  headless();
-  TempDir dir;
-  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
-  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
+TEST_F(DrawInputs, AReplayWithoutEventsEndsAtOnce) {
   for (const std::string& script : {std::string(""), std::string("# only a comment\n\n")}) {
-    write_file(dir.file("empty.replay"), script);
-    const Outcome o =
-        run(command(kDraw, "--exit-after-replay --print-prediction --threads 1",
-                    {"--checkpoint", dir.file("run/best.pt"), "--replay", dir.file("empty.replay"),
-                     "--teach-file", dir.file("teach.csv")}),
-            dir.file("draw"));
+    write_file(dir_.file("empty.replay"), script);
+    const Outcome o = draw("--print-prediction", dir_.file("empty.replay"),
+                           {"--teach-file", dir_.file("teach.csv")});
     ASSERT_TRUE(o.exited) << o.describe();
     EXPECT_EQ(o.code, 0) << o.describe();
     EXPECT_NE(o.out.find("prediction=none confidence=0\nnumber=none confidence=0.0000 canvas="),
@@ -89,11 +91,9 @@ TEST(DrawInputs, AReplayWithoutEventsEndsAtOnce) {
   }
 }
 
-TEST(DrawInputs, AScaleThatIsNotAFiniteNumberIsAUsageError) {
-  if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
-  headless();
+TEST_F(DrawInputs, AScaleThatIsNotAFiniteNumberIsAUsageError) {
   for (const char* scale : {"nan", "inf", "-inf"}) {
-    const Outcome o = run(command(kDraw, std::string("--scale ") + scale), "draw-scale");
+    const Outcome o = run(command(kDraw, std::string("--scale ") + scale), dir_.file("draw"));
     ASSERT_TRUE(o.exited) << o.describe();
     EXPECT_EQ(o.code, 2) << scale << o.describe();
     EXPECT_NE(o.err.find("--scale"), std::string::npos) << o.describe();
