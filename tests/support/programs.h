@@ -250,8 +250,10 @@ struct ProgramInputs {
 };
 
 inline ProgramInputs& program_inputs() {
-  static ProgramInputs* i = new ProgramInputs();  // shared by the tests; never destroyed mid-run
-  return *i;
+  // Shared by the process's tests and removed when it exits (the tests' forked children leave
+  // with _exit, so never one of them), not left in the temporary folder.
+  static ProgramInputs i;
+  return i;
 }
 
 }  // namespace digits::testing
