@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,35 +22,25 @@ using testing::run;
 using testing::TempDir;
 using testing::write_file;
 
-// The app's inputs against one tiny model, trained once for the suite.
+// The app's inputs, read with the tiny model the program tests share (program_inputs()).
 class DrawInputs : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!fs::exists(kDraw)) return;
-    shared_ = std::make_unique<TempDir>();
-    trained_ = run(testing::tiny_run(shared_->file("run")), shared_->file("train"));
-  }
-  static void TearDownTestSuite() { shared_.reset(); }
   void SetUp() override {
     if (!fs::exists(kDraw)) GTEST_SKIP() << "digit-draw is not built";
     ::setenv("SDL_VIDEODRIVER", "dummy", 1);
     ::setenv("SDL_AUDIODRIVER", "dummy", 1);
-    ASSERT_TRUE(trained_.exited && trained_.code == 0) << trained_.describe();
     write_file(dir_.file("one.replay"), "down 0.5 0.2\nmove 0.5 0.8\nup\n");
   }
-  static std::string model() { return shared_->file("run/best.pt"); }
+  static std::string model() { return testing::program_inputs().checkpoint; }
   // The app with the model, `replay` and `rest`, until the replay ends.
   Outcome draw(const std::string& flags, const std::string& replay,
                const std::vector<std::string>& rest) {
     std::vector<std::string> args = {"--checkpoint", model(), "--replay", replay};
     args.insert(args.end(), rest.begin(), rest.end());
-    return run(command(kDraw, "--exit-after-replay --threads 1 " + flags, args),
-               dir_.file("draw"));
+    return run(command(kDraw, "--exit-after-replay --threads 1 " + flags, args), dir_.file("draw"));
   }
 
   TempDir dir_;
-  inline static std::unique_ptr<TempDir> shared_;
-  inline static Outcome trained_;
 };
 
 TEST_F(DrawInputs, AScreenshotNamedLikeAnInputIsRefusedAndTheInputKept) {
@@ -71,9 +60,9 @@ TEST_F(DrawInputs, AScreenshotNamedLikeAnInputIsRefusedAndTheInputKept) {
 // The teach file is the app's other output: a screenshot named like it is refused even before
 // either exists, however it is spelt.
 TEST_F(DrawInputs, AScreenshotNamedLikeTheTeachFileIsRefusedBeforeEitherExists) {
-  const Outcome o = draw("", dir_.file("one.replay"),
-                         {"--teach-file", dir_.file("teach.csv"), "--screenshot",
-                          dir_.path() + "/./teach.csv"});
+  const Outcome o =
+      draw("", dir_.file("one.replay"),
+           {"--teach-file", dir_.file("teach.csv"), "--screenshot", dir_.path() + "/./teach.csv"});
   testing::expect_clean_error(o, {"--screenshot", "--teach-file"}, "digit-draw");
   EXPECT_FALSE(fs::exists(dir_.file("teach.csv")));
 }
