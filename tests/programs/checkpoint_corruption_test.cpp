@@ -1,8 +1,8 @@
 // Damaged checkpoints: the library refuses every kind (cut, random bytes, another archive, a newer
-// format, weights that do not fit, tensor data shorter than its tensor, a broken ensemble, edited
-// metadata) with one message naming the file, never a crash; digit-train --resume and
-// digit-predict refuse them with exit code 2, and digit-draw shows the problem and keeps running
-// (each kind through one of the three, dealt in turn).
+// format, weights that do not fit, tensor data shorter than its tensor, a broken ensemble) with
+// one message naming the file, never a crash; digit-train --resume and digit-predict refuse them
+// with exit code 2, and digit-draw shows the problem and keeps running (each kind through one of
+// the three, dealt in turn). Checkpoints whose metadata was edited: edited_metadata_test.cpp.
 //
 // DIGITS_TEST_SMALL=1 (set by .ci/sanitize) cuts the flipped-bytes loop from 300 trials to 50.
 #include <caffe2/serialize/inline_container.h>
@@ -11,15 +11,11 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <limits>
 #include <random>
-#include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "digits/checkpoint/checkpoint.h"
@@ -33,16 +29,12 @@ namespace {
 namespace fs = std::filesystem;
 using testing::command;
 using testing::expect_clean_error;
-using testing::expect_exit;
 using testing::good_checkpoint_bytes;
 using testing::kaggle_header;
 using testing::kaggle_row;
 using testing::kDraw;
 using testing::kPredict;
-using testing::kTrain;
 using testing::Outcome;
-using testing::program_inputs;
-using testing::ProgramInputs;
 using testing::read_file;
 using testing::run;
 using testing::sample_csv;
@@ -403,56 +395,6 @@ TEST(CheckpointRefuses, DirectoriesAndUnreadableFiles) {
   EXPECT_NE(loaded.error().message.find("Permission denied"), std::string::npos)
       << loaded.error().message;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Edited metadata: every value is checked where it enters, from a checkpoint as from the command
-// line (BadValue in input_errors_test.cpp)
-
-// A checkpoint whose metadata holds what no run writes, made with the library's own writer.
-struct EditedCheckpoint {
-  std::string name, key;
-  std::function<void(Checkpoint&)> edit;
-};
-
-void PrintTo(const EditedCheckpoint& e, std::ostream* os) { *os << e.name; }
-
-class EditedMetadata : public ::testing::TestWithParam<EditedCheckpoint> {};
-
-TEST_P(EditedMetadata, IsRefusedByTrainAndPredictNamingTheKey) {
-  ProgramInputs& in = program_inputs();
-  TempDir dir;
-  auto c = load_checkpoint(in.checkpoint);
-  ASSERT_TRUE(c);
-  GetParam().edit(*c);
-  const std::string path = dir.file("edited.pt");
-  ASSERT_TRUE(save_checkpoint(path, *c));
-  const Outcome predict =
-      run(command(kPredict, "--threads 1 --quiet", {"--checkpoint", path, "--csv", in.csv}),
-          dir.file("predict"));
-  expect_exit(predict, 2, {path, GetParam().key});
-  const Outcome train =
-      run(command(kTrain, "--threads 1 --quiet", {"--resume", path}), dir.file("train"));
-  expect_exit(train, 2, {path, GetParam().key});
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Checkpoints, EditedMetadata,
-    ::testing::Values(
-        EditedCheckpoint{
-            "norm_std_inf", "norm.std",
-            [](Checkpoint& c) { c.normalization.std = std::numeric_limits<double>::infinity(); }},
-        EditedCheckpoint{"lr_1e300", "lr", [](Checkpoint& c) { c.train_options["lr"] = "1e300"; }},
-        EditedCheckpoint{"momentum_nan", "momentum",
-                         [](Checkpoint& c) { c.train_options["momentum"] = "nan"; }},
-        EditedCheckpoint{"negative_epoch", "epoch", [](Checkpoint& c) { c.progress.epoch = -1; }},
-        EditedCheckpoint{"accuracy_above_one", "best_val_acc",
-                         [](Checkpoint& c) { c.progress.best_val_acc = 1.5; }},
-        EditedCheckpoint{"nan_weights", "not finite",
-                         [](Checkpoint& c) {
-                           torch::NoGradGuard no_grad;
-                           c.net->parameters()[0].fill_(std::nan(""));
-                         }}),
-    [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace digits
