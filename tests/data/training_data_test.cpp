@@ -21,7 +21,7 @@ using testing::synthetic_unipen;
 using testing::TempDir;
 using testing::write_file;
 
-TEST(KaggleCsv, SeveralFilesJoinInOrderAndMustShareAFormat) {
+TEST(LoadData, SeveralKaggleCsvsJoinInOrderAndMustShareAFormat) {
   TempDir dir;
   write_file(dir.file("a.csv"), kaggle_header(true) + "\n" + ramp_row(1, 0) + "\n");
   write_file(dir.file("b.csv"), kaggle_header(true) + "\n" + ramp_row(2, 0) + "\n");

@@ -43,7 +43,7 @@ Result<DigitNet> reference_net(Arch arch, uint64_t seed) {
   return net;
 }
 
-TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
+TEST(InferenceNet, GivesTheEvalForwardsProbabilities) {
   for (const auto& arch : architectures()) {
     auto net = reference_net(arch.value, 11);
     ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
@@ -64,7 +64,7 @@ TEST(Models, InferenceNetGivesTheEvalForwardsProbabilities) {
 
 // bnpool max-pools after batch norm. With a negative gamma, pooling the convolution first and
 // scaling after would pick the smallest value, not the largest: folding must keep the order.
-TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
+TEST(InferenceNet, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
   torch::manual_seed(15);
   ModelConfig config;
   config.arch = Arch::kBnPool;
@@ -88,7 +88,7 @@ TEST(Models, BnPoolFoldsNegativeBatchNormScalesBeforePooling) {
 
 // forward_one is oneDNN's primitives where the build has its headers, forward() elsewhere (and
 // without prepacking, as on other devices).
-TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
+TEST(InferenceNet, OneImageGivesTheEvalForwardsLogits) {
   for (const auto& arch : architectures()) {
     auto net = reference_net(arch.value, 13);
     ASSERT_TRUE(net) << arch.name << ": " << net.error().message;
@@ -108,7 +108,7 @@ TEST(Models, InferenceNetOneImageGivesTheEvalForwardsLogits) {
   }
 }
 
-TEST(Models, InferenceNetKeepsTheWeightsItWasMadeWith) {
+TEST(InferenceNet, KeepsTheWeightsItWasMadeWith) {
   torch::manual_seed(12);
   auto net = make_model({});
   ASSERT_TRUE(net);
