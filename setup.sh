@@ -76,6 +76,33 @@ if [[ ! -f build/release/CMakeCache.txt ]] ||
   say "configuring (build/release)"
   cmake --preset release -DDIGITS_WERROR=$werror >/dev/null
 fi
+
+# --- npm packages the tests run: ONNX Runtime for Node (the ONNX parity test,
+# tests/export/onnx_export_test.cpp) and tfrecord, an independent reader of TensorBoard's files
+# (tools/tfevents-read.js) -------------------------------------------------------------------
+# Installed in the build tree, where the tests look (CMake's DIGITS_NODE_MODULES), in one npm
+# command (a second one would prune the first one's packages). --ignore-scripts: onnxruntime-node's
+# postinstall would fetch CUDA binaries from api.nuget.org (its CPU binaries are in the tarball),
+# and fast-crc32c, without its optional native build, uses its JavaScript CRC.
+npm_packages=(onnxruntime-node@1.30.0 tfrecord@0.2.0)
+npm_installed() {
+  local p
+  for p in "${npm_packages[@]}"; do
+    [[ $(node -p "require('./build/release/node_modules/${p%@*}/package.json').version" 2>/dev/null) == "${p##*@}" ]] ||
+      return 1
+  done
+}
+# Fetched while the build runs (the one waits on the network, the other on the CPU), its output
+# in build/release/npm-install.log; waited for after the build.
+npm_pid=""
+if [[ $mode == test ]] && ! npm_installed; then
+  say "installing ${npm_packages[*]} in build/release/node_modules (for the tests), beside the build"
+  npm install --prefix build/release --no-save --no-audit --no-fund --ignore-scripts \
+    "${npm_packages[@]}" >build/release/npm-install.log 2>&1 &
+  npm_pid=$!
+fi
+# --- end of the tests' npm packages ----------------------------------------------------------
+
 # Only what the mode runs: the library and digit-train to train, digit-draw to draw, the test
 # runner and the programs it runs to test (not the benchmarks); build builds everything.
 case $mode in
@@ -89,6 +116,14 @@ esac
 if ((${#targets[@]})); then
   say "building ${targets[*]} (the first build takes several minutes: LibTorch's headers are large)"
   cmake --build --preset release --target "${targets[@]}"
+fi
+if [[ -n $npm_pid ]]; then
+  if wait "$npm_pid"; then
+    say "installed ${npm_packages[*]}"
+  else
+    say "npm install failed (offline? build/release/npm-install.log): the ONNX parity and" \
+      "independent TensorBoard tests will be skipped"
+  fi
 fi
 
 bin=build/release/apps
@@ -113,28 +148,6 @@ training_data() {
   echo "$out"
 }
 
-# --- npm packages the tests run: ONNX Runtime for Node (the ONNX parity test,
-# tests/export/onnx_export_test.cpp) and tfrecord, an independent reader of TensorBoard's files
-# (tools/tfevents-read.js) -------------------------------------------------------------------
-# Installed in the build tree, where the tests look (CMake's DIGITS_NODE_MODULES), in one npm
-# command (a second one would prune the first one's packages). --ignore-scripts: onnxruntime-node's
-# postinstall would fetch CUDA binaries from api.nuget.org (its CPU binaries are in the tarball),
-# and fast-crc32c, without its optional native build, uses its JavaScript CRC.
-npm_packages=(onnxruntime-node@1.30.0 tfrecord@0.2.0)
-npm_installed() {
-  local p
-  for p in "${npm_packages[@]}"; do
-    [[ $(node -p "require('./build/release/node_modules/${p%@*}/package.json').version" 2>/dev/null) == "${p##*@}" ]] ||
-      return 1
-  done
-}
-if [[ $mode == test ]] && ! npm_installed; then
-  say "installing ${npm_packages[*]} in build/release/node_modules (for the tests)"
-  npm install --prefix build/release --no-save --no-audit --no-fund --ignore-scripts \
-    "${npm_packages[@]}" >&2 ||
-    say "npm install failed (offline?): the ONNX parity and independent TensorBoard tests will be skipped"
-fi
-# --- end of the tests' npm packages ----------------------------------------------------------
 
 # --- 4. The job ----------------------------------------------------------------------------
 case $mode in
