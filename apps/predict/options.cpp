@@ -18,7 +18,7 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
       "Predicts handwritten digits with trained checkpoints.\n"
       "On a Kaggle test-format CSV (pixel0,...,pixel783) it writes the submission file "
       "(ImageId,Label; ImageId counts rows from 1). On labelled data, a train-format CSV "
-      "(label,pixel0,...) or a UNIPEN file of pen strokes (each digit drawn as digit-draw "
+      "(label,pixel0,...) or a UNIPEN or InkML file of pen strokes (each digit drawn as digit-draw "
       "draws it), it prints accuracy=F, per-class precision and recall and the 10x10 "
       "confusion matrix on stdout, then each file's and each pen writer's accuracy; --out "
       "still writes the predictions, --misread-png draws the misread digits. Several "
@@ -45,8 +45,9 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
                  "the shipped checkpoints/pretrained.pt, or checkpoints/best.pt where it records "
                  "reading the shipped model's data at least as well");
   app.add_option("--data,--csv", o.csvs,
-                 "Kaggle CSV (.csv or .csv.gz, test or train format) or UNIPEN pen-digit file "
-                 "(plain or .gz); repeat to join labelled files, or test-format CSVs, in order "
+                 "Kaggle CSV (.csv or .csv.gz, test or train format), UNIPEN pen-digit file or "
+                 "InkML file of labelled digits (plain or .gz); repeat to join labelled files, or "
+                 "test-format CSVs, in order "
                  "(as digit-train --data does)");
   auto* ink_opt = app.add_option("--ink", o.inks,
                                  "Read the written number in each sample of these InkML or "

@@ -1,6 +1,6 @@
 // Tests of digits/data/training_data.h: load_data joins several files in order (CSV files of one
-// format, UNIPEN pen files drawn with several brushes and bent by --pen-warp), records where each
-// row came from, and keeps a pen digit's drawings on one side of the split.
+// format, UNIPEN and InkML pen files drawn with several brushes and bent by --pen-warp), records
+// where each row came from, and keeps a pen digit's drawings on one side of the split.
 #include "digits/data/training_data.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,9 @@
 
 #include <string>
 
+#include "digits/ink/compose.h"
+#include "digits/ink/inkml.h"
+#include "digits/ink/unipen.h"
 #include "pen_digits.h"
 #include "test_util.h"
 
@@ -113,6 +116,41 @@ TEST(PenData, JoinsCsvRowsAndPenDrawingsAndSplitsDigitsWhole) {
   auto bad = load_data({testing::mnist_sample_path(), dir.file("bad.tra")});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message.rfind(dir.file("bad.tra") + ":3: ", 0), 0u);
+}
+
+// InkML files train as UNIPEN files do: the same ink gives the same drawings; numbers composed
+// from pen digits give their digits.
+TEST(PenData, InkMLDigitsAndNumbersDrawAsTheSameDigitsInUnipen) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(2, 2, 1));
+  auto ink = load_unipen_ink(dir.file("pen.tra"));
+  ASSERT_TRUE(ink);
+  ASSERT_TRUE(write_inkml(dir.file("pen.inkml"), *ink));
+  DataOptions options;
+  options.pen_brushes = {1, 1.33};
+  auto unipen = load_data({dir.file("pen.tra")}, options);
+  auto inkml = load_data({dir.file("pen.inkml")}, options);
+  ASSERT_TRUE(unipen && inkml) << (inkml ? unipen.error().message : inkml.error().message);
+  ASSERT_EQ(inkml->size(), unipen->size());
+  EXPECT_TRUE(torch::equal(inkml->labels, unipen->labels));
+  // Written with 6 decimals, points may move by 1e-6 units: a pixel's grey by one level at most.
+  EXPECT_LE(
+      (inkml->images.to(torch::kInt32) - unipen->images.to(torch::kInt32)).abs().max().item<int>(),
+      1);
+  EXPECT_TRUE(torch::equal(inkml->origin.writer, unipen->origin.writer));
+
+  auto digits = load_unipen(dir.file("pen.tra"));
+  ASSERT_TRUE(digits);
+  const auto numbers = compose_numbers(*digits, 4, {}, 2);
+  ASSERT_TRUE(write_inkml(dir.file("numbers.inkml"), numbers));
+  auto from_numbers = load_data({dir.file("numbers.inkml")});
+  ASSERT_TRUE(from_numbers) << from_numbers.error().message;
+  std::string labels, truth;
+  for (int64_t i = 0; i < from_numbers->size(); ++i) {
+    labels += std::to_string(from_numbers->labels[i].item<int64_t>());
+  }
+  for (const auto& n : numbers) truth += n.label;
+  EXPECT_EQ(labels, truth);
 }
 
 }  // namespace

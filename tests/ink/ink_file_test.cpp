@@ -1,5 +1,6 @@
-// Tests of load_ink (digits/ink/ink_file.h), which tells InkML from UNIPEN, and of inkml_text
-// (digits/ink/inkml.h), whose documents the InkML reader reads back as they were written.
+// Tests of load_ink (digits/ink/ink_file.h), which tells InkML from UNIPEN, of labelled_digits and
+// load_ink_digits (the digits of ink to train on), and of inkml_text (digits/ink/inkml.h), whose
+// documents the InkML reader reads back as they were written.
 #include "digits/ink/ink_file.h"
 
 #include <gtest/gtest.h>
@@ -33,7 +34,7 @@ TEST(InkFile, ReadsInkMLAndUnipenPlainOrGzipAndRefusesOtherFiles) {
   ASSERT_TRUE(unipen) << unipen.error().message;
   ASSERT_EQ(unipen->size(), 2u);
   EXPECT_EQ((*unipen)[1].label, "4");
-  for (const std::string& bad : {dir.file("x.csv"), dir.file("missing.inkml"), dir.path()}) {
+  for (const std::string &bad : {dir.file("x.csv"), dir.file("missing.inkml"), dir.path()}) {
     auto r = load_ink(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().message.rfind(bad + ":", 0), 0u) << r.error().message;
@@ -69,6 +70,75 @@ TEST(InkMLWrite, ComposedNumbersReadBackWithTheirTruthWriterPartsAndPoints) {
       EXPECT_EQ(b.parts[p].strokes, a.parts[p].strokes);
     }
   }
+}
+
+TEST(LabelledDigits, AreTheOneDigitSamplesAndTheDigitPartsOfNumbersWithYTurnedUp) {
+  std::vector<InkSample> samples(4);
+  samples[0].label = "7";
+  samples[0].writer = "12";
+  samples[0].where = "a.inkml:3";
+  samples[0].strokes = {{{0, 0}, {10, 0}}, {{10, 0}, {5, 20}}};
+  samples[1].label = "42";  // a number segmented into its digits
+  samples[1].writer = "alice";
+  samples[1].strokes = {{{0, 0}, {0, 9}}, {{30, 0}, {40, 9}}, {{2, 5}, {9, 5}}};
+  samples[1].parts = {{"4", {0, 2}}, {"2", {1}}};
+  samples[2].label = "2024";  // a number not segmented: no digit to learn from
+  samples[2].strokes = {{{0, 0}, {1, 1}}};
+  samples[3].label = "hello";  // a word with a part that is not a digit
+  samples[3].strokes = {{{0, 0}, {1, 1}}};
+  samples[3].parts = {{"h", {0}}};
+  const std::vector<PenDigit> digits = labelled_digits(samples);
+  ASSERT_EQ(digits.size(), 3u);
+  EXPECT_EQ(digits[0].label, 7);
+  EXPECT_EQ(digits[0].writer, 12);
+  EXPECT_EQ(digits[0].line, 3);
+  ASSERT_EQ(digits[0].strokes.size(), 2u);
+  EXPECT_EQ(digits[0].strokes[1][1].x, 5);
+  EXPECT_EQ(digits[0].strokes[1][1].y, -20);  // PenDigit's y grows upwards
+  EXPECT_EQ(digits[1].label, 4);
+  EXPECT_EQ(digits[1].writer, -1);  // not a whole number
+  ASSERT_EQ(digits[1].strokes.size(), 2u);
+  EXPECT_EQ(digits[1].strokes[1][0].x, 2);  // the bar of the 4, stroke 2 of the number
+  EXPECT_EQ(digits[2].label, 2);
+  ASSERT_EQ(digits[2].strokes.size(), 1u);
+  EXPECT_EQ(digits[2].strokes[0][0].x, 30);
+}
+
+TEST(LabelledDigits, OfUnipenAndOfTheSameInkAsInkMLAreTheSame) {
+  TempDir dir;
+  testing::write_file(dir.file("d.tra"), testing::synthetic_unipen(2, 2, 3));
+  auto unipen = load_unipen(dir.file("d.tra"));
+  auto ink = load_unipen_ink(dir.file("d.tra"));
+  ASSERT_TRUE(unipen && ink);
+  ASSERT_TRUE(write_inkml(dir.file("d.inkml"), *ink));
+  auto from_inkml = load_ink_digits(dir.file("d.inkml"));
+  ASSERT_TRUE(from_inkml) << from_inkml.error().message;
+  ASSERT_EQ(from_inkml->size(), unipen->size());
+  for (size_t i = 0; i < unipen->size(); ++i) {
+    const PenDigit &a = (*unipen)[i], &b = (*from_inkml)[i];
+    EXPECT_EQ(b.label, a.label);
+    EXPECT_EQ(b.writer, a.writer);
+    ASSERT_EQ(b.strokes.size(), a.strokes.size());
+    for (size_t k = 0; k < a.strokes.size(); ++k) {
+      ASSERT_EQ(b.strokes[k].size(), a.strokes[k].size());
+      for (size_t p = 0; p < a.strokes[k].size(); ++p) {
+        EXPECT_NEAR(b.strokes[k][p].x, a.strokes[k][p].x, 1e-6);
+        EXPECT_NEAR(b.strokes[k][p].y, a.strokes[k][p].y, 1e-6);
+      }
+    }
+  }
+}
+
+TEST(LabelledDigits, AFileWithNoDigitToLearnFromIsAnErrorNamingIt) {
+  TempDir dir;
+  testing::write_file(dir.file("w.inkml"),
+                      "<ink><annotation type=\"truth\">word</annotation>"
+                      "<trace>0 0, 10 0, 5 20</trace></ink>");
+  auto r = load_ink_digits(dir.file("w.inkml"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.rfind(dir.file("w.inkml") + ": no ink labelled with a digit", 0), 0u)
+      << r.error().message;
+  EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
 }
 
 }  // namespace

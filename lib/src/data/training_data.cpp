@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "digits/core/random.h"
+#include "digits/ink/ink_file.h"
+#include "digits/ink/inkml.h"
 #include "digits/ink/unipen.h"
 
 namespace digits {
@@ -107,8 +109,10 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
     if (options.limit >= 0 && digits_read >= options.limit) break;
     const int64_t room = options.limit < 0 ? -1 : options.limit - digits_read;
     Dataset part;
-    if (is_unipen_file(path)) {
-      auto digits = load_unipen(path);
+    const std::string head = file_head(path);
+    const bool unipen = looks_like_unipen(head);
+    if (unipen || looks_like_inkml(head)) {
+      auto digits = unipen ? load_unipen(path) : load_ink_digits(path);
       if (!digits) return digits.error();
       if (room >= 0 && static_cast<int64_t>(digits->size()) > room) digits->resize(room);
       part = draw_pen_digits(*digits, options, static_cast<int64_t>(f), pen_digits);

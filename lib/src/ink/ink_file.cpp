@@ -1,5 +1,6 @@
 #include "digits/ink/ink_file.h"
 
+#include <charconv>
 #include <filesystem>
 
 #include "digits/ink/inkml.h"
@@ -20,6 +21,77 @@ Result<std::vector<InkSample>> load_ink(const std::string& path) {
   if (looks_like_unipen(head)) return load_unipen_ink(path);
   return Error{path + ": neither InkML (<ink> XML) nor UNIPEN (lines of .KEYWORDs)",
                ErrorKind::kBadInput};
+}
+
+namespace {
+
+// "7" -> 7; anything but one digit -> -1.
+int64_t one_digit(const std::string& label) {
+  return label.size() == 1 && label[0] >= '0' && label[0] <= '9' ? label[0] - '0' : -1;
+}
+
+// A whole number of digits only, else -1.
+int64_t number_or_none(const std::string& text) {
+  int64_t v = -1;
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, v);
+  return ec == std::errc() && p == end && v >= 0 ? v : -1;
+}
+
+// The line of "FILE:LINE" (0 when there is none).
+int64_t line_of(const std::string& where) {
+  const size_t colon = where.rfind(':');
+  if (colon == std::string::npos) return 0;
+  const int64_t line = number_or_none(where.substr(colon + 1));
+  return line < 0 ? 0 : line;
+}
+
+PenDigit pen_digit(const InkSample& s, int64_t label, const std::vector<size_t>& strokes) {
+  PenDigit d;
+  d.label = label;
+  d.writer = number_or_none(s.writer);
+  d.line = line_of(s.where);
+  for (size_t k : strokes) {
+    std::vector<PenPoint> stroke;
+    stroke.reserve(s.strokes[k].size());
+    for (const InkPoint& p : s.strokes[k]) stroke.push_back({p.x, -p.y});  // PenDigit's y is up
+    d.strokes.push_back(std::move(stroke));
+  }
+  return d;
+}
+
+}  // namespace
+
+std::vector<PenDigit> labelled_digits(const std::vector<InkSample>& samples) {
+  std::vector<PenDigit> digits;
+  for (const InkSample& s : samples) {
+    if (const int64_t label = one_digit(s.label); label >= 0) {
+      std::vector<size_t> all(s.strokes.size());
+      for (size_t k = 0; k < all.size(); ++k) all[k] = k;
+      digits.push_back(pen_digit(s, label, all));
+      continue;
+    }
+    for (const InkPart& part : s.parts) {
+      const int64_t label = one_digit(part.label);
+      if (label >= 0 && !part.strokes.empty()) digits.push_back(pen_digit(s, label, part.strokes));
+    }
+  }
+  return digits;
+}
+
+Result<std::vector<PenDigit>> load_ink_digits(const std::string& path) {
+  auto samples = load_ink(path);
+  if (!samples) return samples.error();
+  std::vector<PenDigit> digits = labelled_digits(*samples);
+  if (digits.empty()) {
+    const size_t n = samples->size();
+    return Error{path +
+                     ": no ink labelled with a digit (a sample or a segment of one digit, 0-9) "
+                     "in its " +
+                     std::to_string(n) + (n == 1 ? " sample" : " samples"),
+                 ErrorKind::kBadInput};
+  }
+  return digits;
 }
 
 }  // namespace digits

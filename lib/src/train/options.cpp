@@ -244,8 +244,9 @@ std::vector<OptionSpec> make_table() {
     OptionSpec data;
     data.name = "data";
     data.help =
-        "Training data: Kaggle CSVs and UNIPEN pen-digit files (plain or .gz; pen strokes are "
-        "drawn as digit-draw draws them); repeat to join several files. Default: the first of "
+        "Training data: Kaggle CSVs, UNIPEN pen-digit files and InkML files (their ink labelled "
+        "with one digit, or segmented into digits) (plain or .gz; pen strokes are drawn as "
+        "digit-draw draws them); repeat to join several files. Default: the first of "
         "data/train.csv, data/train.csv.gz, data/mnist-default.csv (or the checkpoint's, with "
         "--resume)";
     data.type = "TEXT";

@@ -1,7 +1,9 @@
 // Labelled digits from any of the project's data files, and the train/validation split of them:
 // what digit-train trains on and digit-predict scores. Kaggle CSVs (dataset.h) give their rows;
-// UNIPEN files of pen strokes (unipen.h) give each digit drawn as the drawing app draws a user's
-// strokes (pen.h), once per brush. A file's kind is told by its content, not its name.
+// UNIPEN files of pen strokes (unipen.h) and InkML files (inkml.h; their ink labelled with one
+// digit, or segmented into digits: labelled_digits in ink_file.h) give each digit drawn as the
+// drawing app draws a user's strokes (pen.h), once per brush. A file's kind is told by its
+// content, not its name.
 #pragma once
 
 #include <cstdint>
@@ -50,7 +52,7 @@ Status check_data_files(const std::vector<std::string>& paths, const std::string
 
 // The files in order, joined: CSV rows as they are, then pen digits' drawings in file order
 // (each digit once per brush, the brushes in the order given). With more than one file or any
-// UNIPEN file, `origin` says where each row came from. All files must be labelled, or all be
+// pen file (UNIPEN, InkML), `origin` says where each row came from. All files must be labelled, or all be
 // test-format CSVs; each is checked first (check_data_files). Errors name the file (and line).
 Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options = {});
 
