@@ -99,8 +99,8 @@ void App::hover(std::optional<CanvasPoint> p) {
   state_.hover = p;
 }
 
-void App::fit_canvas(int64_t side) {
-  if (side != state_.canvas.side()) state_.canvas.resize(side);
+void App::fit_canvas(int64_t width, int64_t height) {
+  state_.canvas.resize(width, height);
   dirty_ = true;
 }
 
@@ -211,8 +211,8 @@ std::string App::number_line() const {
   char buf[160];
   std::snprintf(buf, sizeof buf, "number=%s confidence=%.4f canvas=%lldx%lld",
                 n ? n->text().c_str() : "none", n ? n->confidence : 0.0,
-                static_cast<long long>(state_.canvas.side()),
-                static_cast<long long>(state_.canvas.side()));
+                static_cast<long long>(state_.canvas.width()),
+                static_cast<long long>(state_.canvas.height()));
   return buf;
 }
 

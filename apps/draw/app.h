@@ -55,8 +55,8 @@ class App {
   void pointer_move(CanvasPoint p);
   void pointer_up();
   void hover(std::optional<CanvasPoint> p);
-  // The canvas's raster side for the window's present size.
-  void fit_canvas(int64_t side);
+  // The canvas's raster size for the window's present size.
+  void fit_canvas(int64_t width, int64_t height);
   void quit() { quit_ = true; }
   // Something on screen changed: draw the next frame.
   void touch() { dirty_ = true; }

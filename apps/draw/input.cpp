@@ -9,12 +9,6 @@
 
 namespace digits::draw {
 
-namespace {
-
-bool on_canvas(CanvasPoint p) { return p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1; }
-
-}  // namespace
-
 KeyChord chord_for(const SDL_Keysym& key) {
   KeyChord chord;
   chord.ctrl = (key.mod & KMOD_CTRL) != 0;
@@ -30,7 +24,7 @@ KeyChord chord_for(const SDL_Keysym& key) {
 
 std::optional<SDL_Event> to_sdl_event(const ReplayEvent& e, const Layout& layout, Uint32 window) {
   SDL_Event ev{};
-  // Canvas fractions to window coordinates (points), as SDL reports the pointer.
+  // Canvas points to window coordinates (points), as SDL reports the pointer.
   const SDL_Point at = layout.to_window({e.x, e.y});
   switch (e.kind) {
     case ReplayEvent::Kind::kDown:
@@ -122,7 +116,10 @@ void Input::handle(const SDL_Event& e) {
       app_.quit();
       break;
     case SDL_WINDOWEVENT:
-      if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) app_.fit_canvas(view_.relayout());
+      if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+        const CanvasSize size = view_.relayout();
+        app_.fit_canvas(size.width, size.height);
+      }
       if (e.window.event == SDL_WINDOWEVENT_LEAVE) app_.hover(std::nullopt);
       app_.touch();
       break;
@@ -131,7 +128,7 @@ void Input::handle(const SDL_Event& e) {
         app_.run_command({Command::kClear});
       } else if (e.button.button == SDL_BUTTON_LEFT || e.button.button == SDL_BUTTON_RIGHT) {
         const CanvasPoint p = layout.to_canvas(e.button.x, e.button.y);
-        if (on_canvas(p)) {
+        if (layout.on_canvas(p)) {
           app_.pointer_down(p, e.button.button == SDL_BUTTON_RIGHT);
           mouse_drawing_ = true;
         }
@@ -139,7 +136,7 @@ void Input::handle(const SDL_Event& e) {
       break;
     case SDL_MOUSEMOTION: {
       const CanvasPoint p = layout.to_canvas(e.motion.x, e.motion.y);
-      app_.hover(on_canvas(p) ? std::optional<CanvasPoint>(p) : std::nullopt);
+      app_.hover(layout.on_canvas(p) ? std::optional<CanvasPoint>(p) : std::nullopt);
       if (mouse_drawing_) app_.pointer_move(p);
       break;
     }

@@ -33,7 +33,8 @@ int run(const DrawOptions& options) {
     if (auto code = input.load_replay(options.replay)) return *code;
   }
   if (auto code = platform.open_window()) return *code;
-  app.fit_canvas(view.relayout());
+  const CanvasSize size = view.relayout();
+  app.fit_canvas(size.width, size.height);
   const auto draw_frame = [&] {
     view.render(app.state());
     platform.present();

@@ -10,9 +10,11 @@ namespace digits::draw {
 
 struct Theme {
   // The window and its two areas: the canvas on the left, the side panel on the right.
-  int window_width = 840;  // canvas 528 x 528 + side panel
+  // The canvas takes the window's width beside the panel: 1280 x 560 gives 972 x 528, room for
+  // 8 digits or more written side by side at a comfortable height.
+  int window_width = 1280;
   int window_height = 560;
-  int min_window_width = 760;  // the canvas stays at least 448 x 448
+  int min_window_width = 760;  // the canvas stays at least 452 x 448
   int min_window_height = 480;
   int margin = 16;  // around and between the canvas and the panel
   int panel_width = 260;

@@ -9,11 +9,11 @@ namespace digits::draw {
 
 CanvasPoint Layout::to_canvas(int window_x, int window_y) const {
   const double x = window_x * pixel_ratio, y = window_y * pixel_ratio;
-  return canvas_point(x - canvas.x, y - canvas.y, canvas.w);
+  return canvas_point(x - canvas.x, y - canvas.y, canvas.h);
 }
 
 SDL_Point Layout::to_window(CanvasPoint p) const {
-  return {static_cast<int>(std::lround((canvas.x + p.x * canvas.w) / pixel_ratio)),
+  return {static_cast<int>(std::lround((canvas.x + p.x * canvas.h) / pixel_ratio)),
           static_cast<int>(std::lround((canvas.y + p.y * canvas.h) / pixel_ratio))};
 }
 
@@ -31,17 +31,20 @@ Layout layout_window(const Theme& theme, double scale, const WindowSize& size) {
   l.pixel_ratio = size.points_w > 0 ? static_cast<double>(size.pixels_w) / size.points_w : 1.0;
   const int pw = size.pixels_w, ph = size.pixels_h;
   const int m = l.px(theme.margin), panel = l.px(theme.panel_width);
-  const int side = std::max(8, std::min(ph - 2 * m, pw - panel - 3 * m));
-  l.canvas = {m, (ph - side) / 2, side, side};
-  l.panel = {2 * m + side, m, pw - 3 * m - side, ph - 2 * m};
+  // The canvas takes what the panel leaves: as wide as the window allows, room for a number.
+  const int w = std::max(8, pw - panel - 3 * m), h = std::max(8, ph - 2 * m);
+  l.canvas = {m, m, w, h};
+  l.panel = {2 * m + w, m, panel, h};
   l.clear_button = {l.panel.x, l.panel.y + l.panel.h - l.px(theme.button_bottom),
                     l.px(theme.button_width), l.px(theme.button_height)};
   return l;
 }
 
-int64_t View::relayout() {
+CanvasSize View::relayout() {
   layout_ = layout_window(theme_, platform_.scale(), platform_.window_size());
-  return std::min<int64_t>(layout_.canvas.w, theme_.max_canvas_side);
+  const int longer = std::max(layout_.canvas.w, layout_.canvas.h);
+  const double shrink = std::min(1.0, static_cast<double>(theme_.max_canvas_side) / longer);
+  return {std::lround(layout_.canvas.w * shrink), std::lround(layout_.canvas.h * shrink)};
 }
 
 void View::reset_textures() {
@@ -85,12 +88,12 @@ void View::draw_canvas(const AppState& state) {
   SDL_Renderer* renderer = platform_.renderer();
   const Canvas& canvas = state.canvas;
   const SDL_Rect& area = layout_.canvas;
-  const int side = static_cast<int>(canvas.side());
-  if (!canvas_texture_ || texture_side_ != side) {
+  const int width = static_cast<int>(canvas.width()), height = static_cast<int>(canvas.height());
+  if (!canvas_texture_ || texture_size_.width != width || texture_size_.height != height) {
     canvas_texture_.reset(SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888,
-                                            SDL_TEXTUREACCESS_STREAMING, side, side));
+                                            SDL_TEXTUREACCESS_STREAMING, width, height));
     SDL_SetTextureScaleMode(canvas_texture_.get(), SDL_ScaleModeLinear);
-    texture_side_ = side;
+    texture_size_ = {width, height};
     texture_version_ = ~0ULL;
   }
   if (texture_version_ != canvas.version() && canvas_texture_) {
@@ -98,10 +101,10 @@ void View::draw_canvas(const AppState& state) {
     int pitch = 0;
     if (SDL_LockTexture(canvas_texture_.get(), nullptr, &pixels, &pitch) == 0) {
       const uint8_t* grey = canvas.pixels().data();
-      for (int y = 0; y < side; ++y) {
+      for (int y = 0; y < height; ++y) {
         auto* row = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(pixels) + y * pitch);
-        for (int x = 0; x < side; ++x) {
-          const uint32_t v = grey[y * side + x];
+        for (int x = 0; x < width; ++x) {
+          const uint32_t v = grey[y * width + x];
           row[x] = 0xFF000000u | v << 16 | v << 8 | v;
         }
       }
@@ -114,18 +117,19 @@ void View::draw_canvas(const AppState& state) {
   if (state.model_view && state.recognizer.prediction()) draw_model_input(state);
   draw_number(state);
   if (state.grid) {
+    const SDL_Rect sq = model_square();
     set_colour(theme_.grid_line);
     for (int i = 1; i < kImageSide; ++i) {
-      const int x = area.x + i * area.w / kImageSide;
-      const int y = area.y + i * area.h / kImageSide;
-      SDL_RenderDrawLine(renderer, x, area.y, x, area.y + area.h - 1);
-      SDL_RenderDrawLine(renderer, area.x, y, area.x + area.w - 1, y);
+      const int x = sq.x + i * sq.w / kImageSide;
+      const int y = sq.y + i * sq.h / kImageSide;
+      SDL_RenderDrawLine(renderer, x, sq.y, x, sq.y + sq.h - 1);
+      SDL_RenderDrawLine(renderer, sq.x, y, sq.x + sq.w - 1, y);
     }
   }
   if (state.hover && !state.help) {
-    // The brush's outline under the pointer.
-    const double r = canvas.brush_pixels() * area.w / canvas.side();
-    const double cx = area.x + state.hover->x * area.w;
+    // The brush's outline under the pointer (positions and radius in canvas heights).
+    const double r = canvas.brush_pixels() * area.h / static_cast<double>(canvas.height());
+    const double cx = area.x + state.hover->x * area.h;
     const double cy = area.y + state.hover->y * area.h;
     std::vector<SDL_Point> ring;
     const int n = theme_.ring_segments;
@@ -157,7 +161,7 @@ void View::draw_number(const AppState& state) {
   const auto& number = state.recognizer.number();
   if (!number || number->digits.size() < 2) return;
   const SDL_Rect& area = layout_.canvas;
-  const double scale = static_cast<double>(area.w) / static_cast<double>(state.canvas.side());
+  const double scale = static_cast<double>(area.h) / static_cast<double>(state.canvas.height());
   const int pad = px(theme_.digit_box_padding);
   for (size_t i = 0; i < number->digits.size(); ++i) {
     const ReadDigit& d = number->digits[i];
@@ -190,7 +194,15 @@ void View::draw_model_input(const AppState& state) {
     cells[i] = a << 24 | rgb;
   }
   SDL_UpdateTexture(model_texture_.get(), nullptr, cells.data(), kImageSide * 4);
-  SDL_RenderCopy(platform_.renderer(), model_texture_.get(), nullptr, &layout_.canvas);
+  const SDL_Rect sq = model_square();
+  SDL_RenderCopy(platform_.renderer(), model_texture_.get(), nullptr, &sq);
+}
+
+// The 28x28 input and its grid are square: shown in the canvas's middle, as high as the canvas.
+SDL_Rect View::model_square() const {
+  const SDL_Rect& a = layout_.canvas;
+  const int side = std::min(a.w, a.h);
+  return {a.x + (a.w - side) / 2, a.y + (a.h - side) / 2, side, side};
 }
 
 }  // namespace digits::draw

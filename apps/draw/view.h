@@ -15,6 +15,11 @@
 
 namespace digits::draw {
 
+// The canvas's raster in pixels.
+struct CanvasSize {
+  int64_t width = 0, height = 0;
+};
+
 // The window's areas in renderer pixels, and the conversions from window points (as SDL reports
 // the pointer) to them.
 struct Layout {
@@ -23,11 +28,16 @@ struct Layout {
   SDL_Rect canvas{}, panel{}, clear_button{};
 
   int px(double points) const { return to_pixels(points, scale); }
-  // Window points to fractions of the canvas (outside it: below 0 or above 1).
+  // Window points to canvas points, in canvas heights (outside the canvas: below 0, y above 1, x
+  // beyond its width over its height).
   CanvasPoint to_canvas(int window_x, int window_y) const;
-  // Fractions of the canvas to window points: what SDL would report for the pointer there.
+  // Canvas points to window points: what SDL would report for the pointer there.
   SDL_Point to_window(CanvasPoint p) const;
   bool in_clear_button(int window_x, int window_y) const;
+  // Whether a canvas point lies on the canvas.
+  bool on_canvas(CanvasPoint p) const {
+    return p.x >= 0 && p.x * canvas.h <= canvas.w && p.y >= 0 && p.y <= 1;
+  }
 };
 
 // Lays out a window of `size` at UI scale `scale`.
@@ -38,9 +48,9 @@ class View {
   View(Platform& platform, const Theme& theme) : platform_(platform), theme_(theme) {}
 
   const Layout& layout() const { return layout_; }
-  // Lays the window out again at its present size and scale; returns the raster side the canvas
-  // should have (its rectangle's, capped at Theme::max_canvas_side).
-  int64_t relayout();
+  // Lays the window out again at its present size and scale; returns the raster size the canvas
+  // should have (its rectangle's, its longer side capped at Theme::max_canvas_side).
+  CanvasSize relayout();
   // Drops the textures (the renderer lost them); they are made again when next drawn.
   void reset_textures();
 
@@ -56,6 +66,7 @@ class View {
   void draw_panel(const AppState& state);
   void draw_help(const AppState& state);
   void draw_message(const AppState& state);
+  SDL_Rect model_square() const;
   void text(TTF_Font* font, const std::string& s, int x, int y, SDL_Color color,
             Align align = Align::kLeft, int wrap = 0);
   void fill(const SDL_Rect& r, SDL_Color c);
@@ -66,7 +77,9 @@ class View {
   const Theme& theme_;
   Layout layout_;
   Texture canvas_texture_, model_texture_;
-  int64_t texture_side_ = 0;
+  struct {
+    int width = 0, height = 0;
+  } texture_size_;
   uint64_t texture_version_ = ~0ULL;
 };
 

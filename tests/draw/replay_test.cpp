@@ -18,7 +18,7 @@ TEST(Replay, ParsesEveryEvent) {
       "\n"
       "down 0.2 0.25\r\n"
       "  move 0.8 0.25\n"
-      "move 1 1\n"
+      "move 1.9 1\n"  // in canvas heights: right of the left square of a wide canvas
       "up\n"
       "rdown 0 0.5\n"
       "rup\n"
@@ -37,7 +37,7 @@ TEST(Replay, ParsesEveryEvent) {
   EXPECT_EQ(e[0].line, 3);
   EXPECT_EQ(e[1].kind, Kind::kMove);
   EXPECT_EQ(e[2].kind, Kind::kMove);
-  EXPECT_FLOAT_EQ(e[2].x, 1.f);
+  EXPECT_FLOAT_EQ(e[2].x, 1.9f);
   EXPECT_EQ(e[3].kind, Kind::kUp);
   EXPECT_EQ(e[4].kind, Kind::kRightDown);
   EXPECT_EQ(e[5].kind, Kind::kRightUp);
@@ -66,7 +66,8 @@ TEST(Replay, ErrorsNameTheScriptLineAndProblem) {
       {"jump 0.1 0.2", "unknown event 'jump'"},
       {"down 0.1", "'down' takes 2 arguments, got 1"},
       {"move 0.1 0.2 0.3", "takes 2 arguments, got 3"},
-      {"down 1.5 0.2", "X is '1.5', expected a number 0..1"},
+      {"down 4.5 0.2", "X is '4.5', expected a number 0..4"},
+      {"down -0.1 0.2", "X is '-0.1', expected a number 0..4"},
       {"down 0.5 -0.1", "Y is '-0.1', expected a number 0..1"},
       {"move 0.5 abc", "Y is 'abc'"},
       {"move nan 0.5", "X is 'nan'"},

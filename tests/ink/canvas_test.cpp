@@ -1,6 +1,6 @@
 // Tests of digits/ink/canvas.h: a round anti-aliased brush, strokes without gaps however fast the
-// pointer moves, erasing, undo of strokes and clears, brush sizes, the change counter, and
-// re-rendering at another resolution.
+// pointer moves, erasing, undo of strokes and clears, brush sizes, the change counter,
+// re-rendering at another resolution, and wide canvases (positions in canvas heights).
 #include "digits/ink/canvas.h"
 
 #include <gtest/gtest.h>
@@ -14,11 +14,12 @@ int64_t ink_pixels(const Canvas& c) {
   return std::count_if(c.pixels().begin(), c.pixels().end(), [](uint8_t v) { return v != 0; });
 }
 
-uint8_t at(const Canvas& c, int64_t y, int64_t x) { return c.pixels()[y * c.side() + x]; }
+uint8_t at(const Canvas& c, int64_t y, int64_t x) { return c.pixels()[y * c.width() + x]; }
 
 TEST(Canvas, StartsEmpty) {
   Canvas c(100);
-  EXPECT_EQ(c.side(), 100);
+  EXPECT_EQ(c.width(), 100);
+  EXPECT_EQ(c.height(), 100);
   EXPECT_EQ(c.pixels().size(), 100u * 100u);
   EXPECT_FALSE(c.has_ink());
   EXPECT_FALSE(c.undo());
@@ -161,12 +162,41 @@ TEST(Canvas, ResizeRendersTheSameStrokesAtTheNewResolution) {
   c.extend_stroke({0.3f, 0.8f});
   c.end_stroke();
   const auto original = c.pixels();
-  c.resize(400);
-  EXPECT_EQ(c.side(), 400);
+  c.resize(400, 400);
+  EXPECT_EQ(c.width(), 400);
   EXPECT_EQ(at(c, 200, 120), 255);  // x = 0.3 * 400
   EXPECT_EQ(at(c, 200, 300), 0);
-  c.resize(200);
+  c.resize(200, 200);
   EXPECT_EQ(c.pixels(), original);  // drawn incrementally or re-rendered: the same pixels
+}
+
+// Positions and the brush are in canvas heights, so a digit drawn on a wide canvas is the digit
+// drawn on a square one of its height, wherever it lies across the width.
+TEST(Canvas, AWideCanvasDrawsInCanvasHeightsAndStrokesReadBackInPixels) {
+  Canvas square(200), wide(600, 200);
+  for (Canvas* c : {&square, &wide}) {
+    c->begin_stroke({0.3f, 0.2f});
+    c->extend_stroke({0.3f, 0.8f});
+    c->end_stroke();
+  }
+  EXPECT_EQ(wide.pixels().size(), 600u * 200u);
+  EXPECT_EQ(wide.brush_pixels(), square.brush_pixels());
+  for (int64_t y = 0; y < 200; ++y) {
+    for (int64_t x = 0; x < 200; ++x) ASSERT_EQ(at(wide, y, x), at(square, y, x)) << y << " " << x;
+  }
+  wide.begin_stroke({2.5f, 0.5f});  // beyond the square: 500 px from the left edge
+  wide.end_stroke();
+  EXPECT_EQ(at(wide, 100, 500), 255);
+  const auto strokes = ink_strokes(wide);
+  ASSERT_EQ(strokes.size(), 2u);
+  EXPECT_NEAR(strokes[0][1].x, 60, 1e-4);  // 0.3 heights of 200 px
+  EXPECT_NEAR(strokes[0][1].y, 160, 1e-4);
+  EXPECT_NEAR(strokes[1][0].x, 500, 1e-4);
+  // A narrower canvas cuts off what lies beyond its edge; the history keeps it.
+  wide.resize(300, 200);
+  EXPECT_EQ(at(wide, 40, 60), at(square, 40, 60));
+  wide.resize(600, 200);
+  EXPECT_EQ(at(wide, 100, 500), 255);
 }
 
 }  // namespace

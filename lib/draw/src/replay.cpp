@@ -22,14 +22,14 @@ std::vector<std::string> split_words(const std::string& line) {
   return words;
 }
 
-bool parse_fraction(const std::string& text, float* out) {
+bool parse_position(const std::string& text, double most, float* out) {
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v)) {
     return false;
   }
-  if (v < 0.0 || v > 1.0) return false;
+  if (v < 0.0 || v > most) return false;
   *out = static_cast<float>(v);
   return true;
 }
@@ -61,10 +61,11 @@ Result<std::vector<ReplayEvent>> parse_replay(const std::string& text, const std
     };
     if (cmd == "down" || cmd == "move" || cmd == "rdown") {
       if (auto err = arity(2, (cmd + " X Y").c_str())) return *err;
-      if (!parse_fraction(words[1], &e.x)) {
-        return fail("X is '" + words[1] + "', expected a number 0..1 (a fraction of the width)");
+      if (!parse_position(words[1], kMaxReplayX, &e.x)) {
+        return fail("X is '" + words[1] +
+                    "', expected a number 0..4 (canvas heights from the left edge)");
       }
-      if (!parse_fraction(words[2], &e.y)) {
+      if (!parse_position(words[2], 1.0, &e.y)) {
         return fail("Y is '" + words[2] + "', expected a number 0..1 (a fraction of the height)");
       }
       e.kind = cmd == "down"   ? ReplayEvent::Kind::kDown

@@ -18,7 +18,10 @@ float distance_to_segment(float px, float py, float ax, float ay, float bx, floa
 
 }  // namespace
 
-Canvas::Canvas(int64_t side) : side_(std::max<int64_t>(8, side)), pixels_(side_ * side_, 0) {}
+Canvas::Canvas(int64_t width, int64_t height)
+    : width_(std::max<int64_t>(8, width)),
+      height_(std::max<int64_t>(8, height)),
+      pixels_(width_ * height_, 0) {}
 
 bool Canvas::has_ink() const {
   return std::any_of(pixels_.begin(), pixels_.end(), [](uint8_t v) { return v != 0; });
@@ -31,19 +34,19 @@ void Canvas::set_brush_radius(float radius) {
 // Coverage of each pixel by a capsule of `radius` around segment a-b, one pixel of soft edge:
 // the pixel's centre at distance d gets clamp(r + 0.5 - d, 0, 1).
 void Canvas::stamp_segment(CanvasPoint a, CanvasPoint b, float radius, Stroke::Kind kind) {
-  const float s = static_cast<float>(side_);
+  const float s = static_cast<float>(height_);
   const float ax = a.x * s, ay = a.y * s, bx = b.x * s, by = b.y * s;
   const float r = std::max(0.5f, radius * s);
-  const auto lo = [&](float v) {
-    return std::clamp<int64_t>(static_cast<int64_t>(std::floor(v - r - 1.f)), 0, side_);
+  const auto lo = [&](float v, int64_t end) {
+    return std::clamp<int64_t>(static_cast<int64_t>(std::floor(v - r - 1.f)), 0, end);
   };
-  const auto hi = [&](float v) {
-    return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(v + r + 1.f)), 0, side_);
+  const auto hi = [&](float v, int64_t end) {
+    return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(v + r + 1.f)), 0, end);
   };
-  const int64_t x0 = lo(std::min(ax, bx)), x1 = hi(std::max(ax, bx));
-  const int64_t y0 = lo(std::min(ay, by)), y1 = hi(std::max(ay, by));
+  const int64_t x0 = lo(std::min(ax, bx), width_), x1 = hi(std::max(ax, bx), width_);
+  const int64_t y0 = lo(std::min(ay, by), height_), y1 = hi(std::max(ay, by), height_);
   for (int64_t y = y0; y < y1; ++y) {
-    uint8_t* row = pixels_.data() + y * side_;
+    uint8_t* row = pixels_.data() + y * width_;
     for (int64_t x = x0; x < x1; ++x) {
       const float d = distance_to_segment(x + 0.5f, y + 0.5f, ax, ay, bx, by);
       const float cover = std::clamp(r + 0.5f - d, 0.f, 1.f);
@@ -101,11 +104,13 @@ bool Canvas::undo() {
   return true;
 }
 
-void Canvas::resize(int64_t side) {
-  side = std::max<int64_t>(8, side);
-  if (side == side_) return;
-  side_ = side;
-  pixels_.assign(side_ * side_, 0);
+void Canvas::resize(int64_t width, int64_t height) {
+  width = std::max<int64_t>(8, width);
+  height = std::max<int64_t>(8, height);
+  if (width == width_ && height == height_) return;
+  width_ = width;
+  height_ = height;
+  pixels_.assign(width_ * height_, 0);
   render_history();
   ++version_;
 }
@@ -134,12 +139,11 @@ std::vector<InkStroke> ink_strokes(const Canvas& canvas) {
     if (history[i].kind == Stroke::Kind::kClear) from = i + 1, erased = false;
     if (history[i].kind == Stroke::Kind::kErase) erased = true;
   }
-  const auto side = static_cast<double>(canvas.side());
-  const auto last = canvas.side() - 1;
+  const auto unit = static_cast<double>(canvas.height());
   auto inked = [&](const CanvasPoint& p) {
-    const auto x = std::clamp<int64_t>(std::lround(p.x * side), 0, last);
-    const auto y = std::clamp<int64_t>(std::lround(p.y * side), 0, last);
-    return canvas.pixels()[static_cast<size_t>(y * canvas.side() + x)] != 0;
+    const auto x = std::clamp<int64_t>(std::lround(p.x * unit), 0, canvas.width() - 1);
+    const auto y = std::clamp<int64_t>(std::lround(p.y * unit), 0, canvas.height() - 1);
+    return canvas.pixels()[static_cast<size_t>(y * canvas.width() + x)] != 0;
   };
   std::vector<InkStroke> out;
   for (size_t i = from; i < history.size(); ++i) {
@@ -151,7 +155,7 @@ std::vector<InkStroke> ink_strokes(const Canvas& canvas) {
         piece.clear();
         continue;
       }
-      piece.push_back({p.x * side, p.y * side});
+      piece.push_back({p.x * unit, p.y * unit});
     }
     if (!piece.empty()) out.push_back(std::move(piece));
   }

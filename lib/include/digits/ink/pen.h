@@ -15,7 +15,9 @@
 
 namespace digits {
 
-// The drawing app's canvas at its default window size (840 x 560 points at scale 1).
+// The height of the drawing app's canvas at its default window size (1280 x 560 points at scale 1:
+// a canvas 972 x 528); a digit is drawn as on a square canvas of this side (positions and the
+// brush are in canvas heights).
 inline constexpr int64_t kAppCanvasSide = 528;
 
 // How a pen digit is put on the canvas.

@@ -5,8 +5,9 @@
 #   traced_pretrained the 100 traced digits with checkpoints/pretrained.pt: >= 90% read right
 #   traced_trained    the same with the small model trained in setup: >= 70% read right
 #   single            one traced digit per class, in one run (play_each): each read and printed
-#   number            tests/fixtures/ink/number-281.replay, three pen digits side by side: read as
-#                     the number 281 by pretrained.pt, with --print-prediction's number line
+#   number            tests/fixtures/ink/number-281.replay, three pen digits side by side, and
+#                     number-86878177.replay, eight across the wide canvas: read as those numbers
+#                     by pretrained.pt, with --print-prediction's number line
 #   styles            tests/fixtures/draw/D-*.replay, drawn by hand the way people write
 #                     (European 1 and 7, slashed 0, open 4, shaky, small in a corner): read as D
 #                     by pretrained.pt
@@ -207,8 +208,10 @@ elseif(CASE STREQUAL "single")
   foreach(d RANGE 9)
     list(GET outputs ${d} o)
     string(REGEX MATCH "^prediction=([0-9]) confidence=([0-9.]+)\nnumber=([0-9]+|none) confidence=([0-9.]+) canvas=([0-9]+)x([0-9]+)\n$" m "${o}")
-    if(NOT CMAKE_MATCH_5 STREQUAL CMAKE_MATCH_6)
-      message(FATAL_ERROR "single-${d}: the canvas is not square: '${o}'")
+    # Wide: room for a number of 8 digits or more (the default window's canvas is 972 x 528).
+    math(EXPR tenths "10 * ${CMAKE_MATCH_5} / ${CMAKE_MATCH_6}")
+    if(tenths LESS 18)
+      message(FATAL_ERROR "single-${d}: the canvas is not wide: '${o}'")
     endif()
     # Read as a number, one digit is that digit with the same confidence (a digit traced in
     # pieces can read as two: docs/numbers.md).
@@ -239,6 +242,14 @@ elseif(CASE STREQUAL "number")
   endif()
   if(NOT EXISTS ${WORK}/number.png)
     message(FATAL_ERROR "number-281: no screenshot")
+  endif()
+  # Eight digits side by side across the wide canvas (X up to 1.58 canvas heights).
+  draw(--checkpoint ${PRETRAINED} --replay ${data_dir}/ink/number-86878177.replay
+       --exit-after-replay --print-prediction)
+  expect_ok("number-86878177")
+  message(STATUS "number-86878177: ${out}")
+  if(NOT out MATCHES "\nnumber=86878177 confidence=(0\\.[0-9]+|1\\.0+) canvas=([0-9]+)x([0-9]+)\n$")
+    message(FATAL_ERROR "number-86878177: expected 'number=86878177 confidence=P canvas=WxH', got '${out}'")
   endif()
 
 elseif(CASE STREQUAL "styles")
@@ -292,8 +303,8 @@ elseif(CASE STREQUAL "screenshot")
          --screenshot ${WORK}/shot.${ext})
     expect_ok("screenshot ${ext}")
     image_size(${WORK}/shot.${ext})
-    if(NOT w EQUAL 840 OR NOT h EQUAL 560)
-      message(FATAL_ERROR "shot.${ext} is ${w}x${h}, expected the 840x560 window")
+    if(NOT w EQUAL 1280 OR NOT h EQUAL 560)
+      message(FATAL_ERROR "shot.${ext} is ${w}x${h}, expected the 1280x560 window")
     endif()
   endforeach()
   # Not blank: white ink (ff ff ff), and the panel's bars and text in other colours.

@@ -11,7 +11,9 @@
 //   wait MS      pause MS milliseconds (0..600000)
 //   print        print the current prediction line (as --print-prediction does at the end)
 //   drop PATH    a file dropped on the window (a checkpoint to load); PATH is the rest of the line
-// X and Y are fractions 0..1 of the canvas width and height (0 0 top left).
+// X and Y are in canvas heights from the top-left corner: Y 0..1, X 0 to the canvas's width over
+// its height (1 on a square canvas, the only kind before the canvas grew wide: such scripts play
+// as they always did, in the left square of a wide one), and at most kMaxReplayX.
 #pragma once
 
 #include <string>
@@ -21,6 +23,9 @@
 #include "digits/draw/keys.h"
 
 namespace digits {
+
+// The largest X a script may give: room for a canvas four times as wide as it is high.
+constexpr float kMaxReplayX = 4.f;
 
 struct ReplayEvent {
   enum class Kind { kDown, kMove, kUp, kRightDown, kRightUp, kKey, kWait, kPrint, kDrop };
