@@ -141,5 +141,36 @@ TEST(LabelledDigits, AFileWithNoDigitToLearnFromIsAnErrorNamingIt) {
   EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
 }
 
+// A UNIPEN file of numbers, their digits segmented (DIGIT inside WORD), gives those digits; one
+// whose number has no digit segments keeps load_unipen's error naming its line.
+TEST(LabelledDigits, OfAUnipenFileOfNumbersAreItsDigitSegments) {
+  TempDir dir;
+  testing::write_file(dir.file("n.unipen"),
+                      ".WRITER_ID 5\n"
+                      ".SEGMENT WORD 0-2 ? \"42\"\n"
+                      ".SEGMENT DIGIT 0,2 OK \"4\"\n"
+                      ".SEGMENT DIGIT 1 OK \"2\"\n"
+                      ".PEN_DOWN\n10 100\n10 50\n.PEN_UP\n"
+                      ".PEN_DOWN\n40 100\n60 50\n.PEN_UP\n"
+                      ".PEN_DOWN\n5 70\n20 70\n.PEN_UP\n");
+  auto digits = load_ink_digits(dir.file("n.unipen"));
+  ASSERT_TRUE(digits) << digits.error().message;
+  ASSERT_EQ(digits->size(), 2u);
+  EXPECT_EQ((*digits)[0].label, 4);
+  EXPECT_EQ((*digits)[0].strokes.size(), 2u);
+  EXPECT_EQ((*digits)[0].writer, 5);
+  EXPECT_EQ((*digits)[1].label, 2);
+  EXPECT_EQ((*digits)[1].strokes[0][1].y, 50);  // y up again, as load_unipen gives it
+
+  testing::write_file(dir.file("unsegmented.unipen"),
+                      ".SEGMENT DIGIT 0 ? \"33\"\n.PEN_DOWN\n1 2\n3 4\n.PEN_UP\n");
+  auto refused = load_ink_digits(dir.file("unsegmented.unipen"));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("unsegmented.unipen:1: "), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("is not one digit"), std::string::npos)
+      << refused.error().message;
+}
+
 }  // namespace
 }  // namespace digits

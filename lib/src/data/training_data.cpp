@@ -110,9 +110,8 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
     const int64_t room = options.limit < 0 ? -1 : options.limit - digits_read;
     Dataset part;
     const std::string head = file_head(path);
-    const bool unipen = looks_like_unipen(head);
-    if (unipen || looks_like_inkml(head)) {
-      auto digits = unipen ? load_unipen(path) : load_ink_digits(path);
+    if (looks_like_unipen(head) || looks_like_inkml(head)) {
+      auto digits = load_ink_digits(path);
       if (!digits) return digits.error();
       if (room >= 0 && static_cast<int64_t>(digits->size()) > room) digits->resize(room);
       part = draw_pen_digits(*digits, options, static_cast<int64_t>(f), pen_digits);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <optional>
 
 #include "digits/ink/inkml.h"
 #include "digits/ink/unipen.h"
@@ -80,9 +81,19 @@ std::vector<PenDigit> labelled_digits(const std::vector<InkSample>& samples) {
 }
 
 Result<std::vector<PenDigit>> load_ink_digits(const std::string& path) {
+  // A UNIPEN file of digits (UCI's) is read as digits, keeping its writers' sample numbers; one
+  // that load_unipen refuses may be a file of numbers (segments of several digits), read as ink
+  // for its digit segments. Where that gives no digit either, load_unipen's error stands.
+  std::optional<Error> as_digits;
+  if (looks_like_unipen(file_head(path))) {
+    auto digits = load_unipen(path);
+    if (digits) return digits;
+    as_digits = digits.error();
+  }
   auto samples = load_ink(path);
-  if (!samples) return samples.error();
+  if (!samples) return as_digits ? *as_digits : samples.error();
   std::vector<PenDigit> digits = labelled_digits(*samples);
+  if (digits.empty() && as_digits) return *as_digits;
   if (digits.empty()) {
     const size_t n = samples->size();
     return Error{path +

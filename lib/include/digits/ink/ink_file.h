@@ -23,8 +23,9 @@ Result<std::vector<InkSample>> load_ink(const std::string& path);
 // or labelled with something else (a word, a number not segmented into digits), gives nothing.
 std::vector<PenDigit> labelled_digits(const std::vector<InkSample>& samples);
 
-// The labelled digits of an ink file (load_ink, then labelled_digits); a file that has none is an
-// error naming it.
+// The labelled digits of an ink file: a UNIPEN file of digits as load_unipen reads it (with UCI's
+// sample numbers), any other ink file as load_ink then labelled_digits read it (InkML, UNIPEN
+// files of numbers with digit segments); a file that has none is an error naming it.
 Result<std::vector<PenDigit>> load_ink_digits(const std::string& path);
 
 }  // namespace digits
