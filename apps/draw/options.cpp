@@ -12,7 +12,7 @@ namespace digits::draw {
 std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
   DrawOptions& o = *options;
   CLI::App app{
-      "Draw a digit with the mouse and watch the network read it, live.\n"
+      "Draw a digit or a number with the mouse and watch the network read it, live.\n"
       "Left button draws, right button erases; H or F1 shows every key. Each change of the\n"
       "drawing is prepared as MNIST digits were (cropped, fitted to 20x20, centred by mass in\n"
       "28x28) and predicted. Ctrl+0..9 saves the drawing with that label to the teach file,\n"
@@ -29,7 +29,7 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
       ->check(cli::NonEmpty);
   app.add_option("--replay", o.replay,
                  "play input events from FILE: down X Y, move X Y, up, rdown X Y, rup, key NAME, "
-                 "wait MS, print, drop FILE (X, Y fractions 0..1 of the canvas)")
+                 "wait MS, print, drop FILE (X, Y in canvas heights: Y 0..1, X 0..width/height)")
       ->check(CLI::ExistingFile);
   app.add_flag("--print-prediction", o.print_prediction,
                "after the replay print 'prediction=D confidence=P' (P a fraction) and the canvas "
