@@ -44,8 +44,9 @@ packages=(g++ cmake ninja-build pkg-config libtorch-dev libfccp-dev zlib1g-dev l
 if [[ $mode == train || $mode == draw || $mode == test ]] && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
-# The benchmark's peer is PyTorch's Python front end.
-[[ $mode == bench ]] && packages+=(python3 python3-torch python3-pandas)
+# The benchmark's peer is PyTorch's Python front end; the Hershey stroke fonts give letters as ink
+# for measuring the number reader's "no number" (tools/hershey-letters.py).
+[[ $mode == bench ]] && packages+=(python3 python3-torch python3-pandas hershey-fonts-data)
 # libFuzzer ships with clang's runtime libraries.
 [[ $mode == fuzz ]] && packages+=(clang-14 libclang-rt-14-dev)
 

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Letters and digits of the Hershey stroke fonts (Debian's hershey-fonts-data, public domain) as
+InkML ink, for measuring how often the number reader says "no number" to letters.
+
+Hershey glyphs are pen strokes, not outlines, so a glyph is ink as a pen would leave it; but they
+are typeset shapes, not handwriting: a proxy until a corpus of handwritten letters is at hand.
+Each glyph is written `--variants` times, each with its own slant, width, size, small rotation
+and a wobble of its points, seeded. Truth annotations: the character, so `digit-predict --ink`
+prints `truth=a` beside each reading and scores the digits (a check that the glyphs read as ink
+should).
+
+  tools/hershey-letters.py --out letters.inkml     # ./setup.sh bench installs the fonts
+  build/release/apps/predict/digit-predict --ink letters.inkml
+"""
+import argparse
+import math
+import os
+import random
+import string
+from xml.sax.saxutils import escape
+
+# The single-stroke fonts: each glyph one pen line, as a hand writes it, and their digits read
+# right (the others draw a glyph with parallel strokes: their digits did not; 2026-12-07).
+FONTS = ["futural", "rowmans", "cursive"]
+
+
+def glyphs(path):
+    """The glyphs of a .jhf file in order: lists of strokes of (x, y) points, y down."""
+    text = open(path, encoding="latin-1").read()
+    out, i = [], 0
+    while i < len(text):
+        if text[i] in "\r\n":
+            i += 1
+            continue
+        count = int(text[i + 5 : i + 8])
+        i += 8
+        chars = []
+        while len(chars) < 2 * count:
+            if text[i] not in "\r\n":
+                chars.append(text[i])
+            i += 1
+        pairs = [(chars[k], chars[k + 1]) for k in range(0, len(chars), 2)][1:]  # [0]: margins
+        strokes, stroke = [], []
+        for a, b in pairs:
+            if (a, b) == (" ", "R"):  # pen up
+                if stroke:
+                    strokes.append(stroke)
+                stroke = []
+            else:
+                stroke.append((ord(a) - ord("R"), ord(b) - ord("R")))
+        if stroke:
+            strokes.append(stroke)
+        out.append(strokes)
+    return out
+
+
+def variant(strokes, rng):
+    slant = rng.gauss(0, 0.15)
+    widen = rng.uniform(0.85, 1.15)
+    size = rng.uniform(0.8, 1.25)
+    turn = rng.gauss(0, 0.05)
+    c, s = math.cos(turn), math.sin(turn)
+    out = []
+    for stroke in strokes:
+        pts = []
+        for x, y in stroke:
+            x = (x * widen - y * slant) * size + rng.gauss(0, 0.25)
+            y = y * size + rng.gauss(0, 0.25)
+            pts.append((c * x - s * y, s * x + c * y))
+        out.append(pts)
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--fonts", default="/usr/share/hershey-fonts")
+    p.add_argument("--out", required=True)
+    p.add_argument("--variants", type=int, default=3)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    rng = random.Random(a.seed)
+    chars = string.ascii_letters + string.digits
+    traces, groups = [], []
+    for font in FONTS:
+        path = os.path.join(a.fonts, font + ".jhf")
+        if not os.path.exists(path):
+            raise SystemExit(f"{path}: no such file (apt-get install hershey-fonts-data)")
+        g = glyphs(path)
+        for ch in chars:
+            index = ord(ch) - 32  # the fonts hold ASCII 32..126 in order
+            if index >= len(g) or not g[index]:
+                continue
+            for _ in range(a.variants):
+                ids = []
+                for stroke in variant(g[index], rng):
+                    ids.append(f"t{len(traces)}")
+                    pts = ", ".join(f"{x:.2f} {y:.2f}" for x, y in stroke)
+                    traces.append(f'  <trace xml:id="{ids[-1]}">{pts}</trace>')
+                views = "".join(f'<traceView traceDataRef="#{t}"/>' for t in ids)
+                groups.append(
+                    f'  <traceGroup><annotation type="truth">{escape(ch)}</annotation>'
+                    f'<annotation type="writer">{font}</annotation>{views}</traceGroup>')
+    with open(a.out, "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ink xmlns="http://www.w3.org/2003/InkML">\n')
+        f.write("\n".join(traces + groups) + "\n</ink>\n")
+    print(f"{a.out}: {len(groups)} glyphs of {len(FONTS)} fonts")
+
+
+if __name__ == "__main__":
+    main()
