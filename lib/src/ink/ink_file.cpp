@@ -1,9 +1,9 @@
 #include "digits/ink/ink_file.h"
 
-#include <charconv>
 #include <filesystem>
 #include <optional>
 
+#include "core/text_codec.h"
 #include "digits/ink/inkml.h"
 #include "digits/ink/unipen.h"
 
@@ -33,10 +33,8 @@ int64_t one_digit(const std::string& label) {
 
 // A whole number of digits only, else -1.
 int64_t number_or_none(const std::string& text) {
-  int64_t v = -1;
-  const char* end = text.data() + text.size();
-  const auto [p, ec] = std::from_chars(text.data(), end, v);
-  return ec == std::errc() && p == end && v >= 0 ? v : -1;
+  const auto v = detail::parse_number<int64_t>(text);
+  return v && *v >= 0 ? *v : -1;
 }
 
 // The line of "FILE:LINE" (0 when there is none).
