@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "digits/data/training_data.h"  // is_unipen_file
+#include "digits/data/training_data.h"  // is_pen_file
 #include "pen_digits.h"
 #include "test_util.h"
 
@@ -145,10 +145,10 @@ TEST(Unipen, LoadsPlainAndGzipFilesAndTellsThemFromCsv) {
     auto digits = load_unipen(dir.file(name));
     ASSERT_TRUE(digits) << digits.error().message;
     EXPECT_EQ(digits->size(), 2u);
-    EXPECT_TRUE(is_unipen_file(dir.file(name)));
+    EXPECT_TRUE(is_pen_file(dir.file(name)));
   }
   write_file(dir.file("train.csv"), testing::kaggle_header(true) + "\n");
-  EXPECT_FALSE(is_unipen_file(dir.file("train.csv")));
+  EXPECT_FALSE(is_pen_file(dir.file("train.csv")));
   EXPECT_TRUE(looks_like_unipen("\n\n  .SEGMENT"));
   EXPECT_FALSE(looks_like_unipen("label,pixel0"));
   EXPECT_FALSE(looks_like_unipen(""));

@@ -26,7 +26,7 @@ DataOptions data_options(const TrainConfig& config) {
 }
 
 Status check_data_files(const std::vector<std::string>& paths, const std::string& source) {
-  // Read twice: the first bytes tell a file's kind (is_unipen_file), then it is read whole; a
+  // Read twice: the first bytes tell a file's kind (is_pen_file), then it is read whole; a
   // stream would lose those bytes and be blamed for what follows them.
   const std::string why =
       "a data file is read twice (its first bytes tell its kind, then it is read whole); save "
@@ -49,7 +49,10 @@ Status check_data_files(const std::vector<std::string>& paths, const std::string
   return {};
 }
 
-bool is_unipen_file(const std::string& path) { return looks_like_unipen(file_head(path)); }
+bool is_pen_file(const std::string& path) {
+  const std::string head = file_head(path);
+  return looks_like_unipen(head) || looks_like_inkml(head);
+}
 
 namespace {
 
@@ -109,8 +112,7 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
     if (options.limit >= 0 && digits_read >= options.limit) break;
     const int64_t room = options.limit < 0 ? -1 : options.limit - digits_read;
     Dataset part;
-    const std::string head = file_head(path);
-    if (looks_like_unipen(head) || looks_like_inkml(head)) {
+    if (is_pen_file(path)) {
       auto digits = load_ink_digits(path);
       if (!digits) return digits.error();
       if (room >= 0 && static_cast<int64_t>(digits->size()) > room) digits->resize(room);

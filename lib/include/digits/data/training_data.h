@@ -52,12 +52,14 @@ Status check_data_files(const std::vector<std::string>& paths, const std::string
 
 // The files in order, joined: CSV rows as they are, then pen digits' drawings in file order
 // (each digit once per brush, the brushes in the order given). With more than one file or any
-// pen file (UNIPEN, InkML), `origin` says where each row came from. All files must be labelled, or all be
-// test-format CSVs; each is checked first (check_data_files). Errors name the file (and line).
+// pen file (UNIPEN, InkML), `origin` says where each row came from. All files must be labelled, or
+// all be test-format CSVs; each is checked first (check_data_files). Errors name the file (and
+// line).
 Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptions& options = {});
 
-// Whether `path` holds UNIPEN text (looks_like_unipen on its first bytes).
-bool is_unipen_file(const std::string& path);
+// Whether `path` holds pen strokes, UNIPEN or InkML (looks_like_unipen or looks_like_inkml on its
+// first bytes), rather than a Kaggle CSV.
+bool is_pen_file(const std::string& path);
 
 // The train/validation split of `data`, seeded and stratified by class: CSV rows exactly as
 // stratified_split splits them alone (adding pen files to a run leaves its CSV hold-out as it
