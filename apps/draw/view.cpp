@@ -93,7 +93,7 @@ void View::draw_canvas(const AppState& state) {
     canvas_texture_.reset(SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888,
                                             SDL_TEXTUREACCESS_STREAMING, width, height));
     SDL_SetTextureScaleMode(canvas_texture_.get(), SDL_ScaleModeLinear);
-    texture_size_ = {width, height};
+    texture_size_ = {canvas.width(), canvas.height()};
     texture_version_ = ~0ULL;
   }
   if (texture_version_ != canvas.version() && canvas_texture_) {

@@ -77,9 +77,7 @@ class View {
   const Theme& theme_;
   Layout layout_;
   Texture canvas_texture_, model_texture_;
-  struct {
-    int width = 0, height = 0;
-  } texture_size_;
+  CanvasSize texture_size_;
   uint64_t texture_version_ = ~0ULL;
 };
 
