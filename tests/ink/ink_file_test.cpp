@@ -19,6 +19,20 @@ namespace {
 
 using testing::TempDir;
 
+// The same strokes, point for point within the 1e-6 that InkML's six decimals keep (InkStroke or
+// PenDigit strokes alike).
+template <class Strokes>
+void expect_same_points(const Strokes &a, const Strokes &b) {
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t k = 0; k < a.size(); ++k) {
+    ASSERT_EQ(b[k].size(), a[k].size()) << "stroke " << k;
+    for (size_t p = 0; p < a[k].size(); ++p) {
+      EXPECT_NEAR(b[k][p].x, a[k][p].x, 1e-6) << "stroke " << k << " point " << p;
+      EXPECT_NEAR(b[k][p].y, a[k][p].y, 1e-6) << "stroke " << k << " point " << p;
+    }
+  }
+}
+
 TEST(InkFile, ReadsInkMLAndUnipenPlainOrGzipAndRefusesOtherFiles) {
   TempDir dir;
   testing::write_file(dir.file("n.inkml"),
@@ -56,14 +70,7 @@ TEST(InkMLWrite, ComposedNumbersReadBackWithTheirTruthWriterPartsAndPoints) {
     const InkSample &a = numbers[i], &b = (*back)[i];
     EXPECT_EQ(b.label, a.label);
     EXPECT_EQ(b.writer, a.writer);
-    ASSERT_EQ(b.strokes.size(), a.strokes.size());
-    for (size_t k = 0; k < a.strokes.size(); ++k) {
-      ASSERT_EQ(b.strokes[k].size(), a.strokes[k].size());
-      for (size_t p = 0; p < a.strokes[k].size(); ++p) {
-        EXPECT_NEAR(b.strokes[k][p].x, a.strokes[k][p].x, 1e-6);
-        EXPECT_NEAR(b.strokes[k][p].y, a.strokes[k][p].y, 1e-6);
-      }
-    }
+    expect_same_points(a.strokes, b.strokes);
     ASSERT_EQ(b.parts.size(), a.parts.size());
     for (size_t p = 0; p < a.parts.size(); ++p) {
       EXPECT_EQ(b.parts[p].label, a.parts[p].label);
@@ -118,14 +125,7 @@ TEST(LabelledDigits, OfUnipenAndOfTheSameInkAsInkMLAreTheSame) {
     const PenDigit &a = (*unipen)[i], &b = (*from_inkml)[i];
     EXPECT_EQ(b.label, a.label);
     EXPECT_EQ(b.writer, a.writer);
-    ASSERT_EQ(b.strokes.size(), a.strokes.size());
-    for (size_t k = 0; k < a.strokes.size(); ++k) {
-      ASSERT_EQ(b.strokes[k].size(), a.strokes[k].size());
-      for (size_t p = 0; p < a.strokes[k].size(); ++p) {
-        EXPECT_NEAR(b.strokes[k][p].x, a.strokes[k][p].x, 1e-6);
-        EXPECT_NEAR(b.strokes[k][p].y, a.strokes[k][p].y, 1e-6);
-      }
-    }
+    expect_same_points(a.strokes, b.strokes);
   }
 }
 
