@@ -11,6 +11,13 @@ should).
 
   tools/hershey-letters.py --out letters.inkml     # ./setup.sh bench installs the fonts
   build/release/apps/predict/digit-predict --ink letters.inkml
+
+The same glyphs teach a network what is not a digit (`digit-train --not-digits`): the shipped
+model learnt from letters of other fonts than the one its letters are measured on
+(docs/numbers.md), without the letters that are drawn as digits are (O, o, I, l):
+
+  tools/hershey-letters.py --font futural --font scripts --font greek --letters-only \
+      --skip OolI --variants 8 --seed 2 --out data/not-digits.inkml
 """
 import argparse
 import math
@@ -22,6 +29,9 @@ from xml.sax.saxutils import escape
 # The single-stroke fonts: each glyph one pen line, as a hand writes it, and their digits read
 # right (the others draw a glyph with parallel strokes: their digits did not; 2026-12-07).
 FONTS = ["futural", "rowmans", "cursive"]
+# Single-stroke fonts too, whose letters are other shapes: script letters, Greek (at the ASCII
+# letters' places), for learning what is not a digit.
+TRAIN_FONTS = ["scripts", "greek"]
 
 
 def glyphs(path):
@@ -77,11 +87,17 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--variants", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--font", action="append", choices=sorted(set(FONTS + TRAIN_FONTS)),
+                   help=f"a font to write (repeat; default {' '.join(FONTS)})")
+    p.add_argument("--letters-only", action="store_true", help="leave the digits out")
+    p.add_argument("--skip", default="", help="characters to leave out, e.g. OolI")
     a = p.parse_args()
     rng = random.Random(a.seed)
-    chars = string.ascii_letters + string.digits
+    fonts = a.font or FONTS
+    chars = string.ascii_letters + ("" if a.letters_only else string.digits)
+    chars = "".join(ch for ch in chars if ch not in a.skip)
     traces, groups = [], []
-    for font in FONTS:
+    for font in fonts:
         path = os.path.join(a.fonts, font + ".jhf")
         if not os.path.exists(path):
             raise SystemExit(f"{path}: no such file (apt-get install hershey-fonts-data)")
@@ -103,7 +119,7 @@ def main():
     with open(a.out, "w") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ink xmlns="http://www.w3.org/2003/InkML">\n')
         f.write("\n".join(traces + groups) + "\n</ink>\n")
-    print(f"{a.out}: {len(groups)} glyphs of {len(FONTS)} fonts")
+    print(f"{a.out}: {len(groups)} glyphs of {len(fonts)} fonts")
 
 
 if __name__ == "__main__":

@@ -143,8 +143,13 @@ int run(int argc, char** argv) {
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (speaks) {
-    std::fprintf(stderr, "loaded %lld rows from %s in %.2f s\n",
-                 static_cast<long long>(data->size()), data_names.c_str(), load_s);
+    const int64_t others = data->labels.eq(digits::kNotDigit).sum().item<int64_t>();
+    const std::string not_digits =
+        others == 0 ? ""
+                    : " (" + std::to_string(others) + " of them not digits, always trained on)";
+    std::fprintf(stderr, "loaded %lld rows from %s in %.2f s%s\n",
+                 static_cast<long long>(data->size()), data_names.c_str(), load_s,
+                 not_digits.c_str());
   }
 
   g_doing.now = "setting up the run";

@@ -1,6 +1,7 @@
 // Tests of digits/data/training_data.h: load_data joins several files in order (CSV files of one
 // format, UNIPEN and InkML pen files drawn with several brushes and bent by --pen-warp), records
-// where each row came from, and keeps a pen digit's drawings on one side of the split.
+// where each row came from, and keeps a pen digit's drawings on one side of the split; ink that is
+// not a digit (letters, pairs of digits) joins as rows labelled kNotDigit, always trained on.
 #include "digits/data/training_data.h"
 
 #include <gtest/gtest.h>
@@ -151,6 +152,68 @@ TEST(PenData, InkMLDigitsAndNumbersDrawAsTheSameDigitsInUnipen) {
   }
   for (const auto& n : numbers) truth += n.label;
   EXPECT_EQ(labels, truth);
+}
+
+// Not-digit ink: every sample of its files and the pairs composed from the pen digits follow the
+// data's rows, labelled kNotDigit and drawn with each brush; the digits split as they would alone
+// and every not-digit row is trained on.
+TEST(NotDigitData, FollowsTheDigitsAndIsAlwaysTrainedOn) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(6, 3, 1));
+  DataOptions options;
+  options.pen_brushes = {1, 1.33};
+  auto digits = load_data({testing::mnist_sample_path(), dir.file("pen.tra")}, options);
+  ASSERT_TRUE(digits) << digits.error().message;
+  options.not_digit_paths = {testing::ink_fixture("letter-a.inkml")};
+  options.not_digit_pairs = 5;
+  options.not_digit_seed = 3;
+  auto data = load_data({testing::mnist_sample_path(), dir.file("pen.tra")}, options);
+  ASSERT_TRUE(data) << data.error().message;
+  const int64_t n = digits->size();
+  ASSERT_EQ(data->size(), n + (1 + 5) * 2);
+  EXPECT_TRUE(torch::equal(data->images.slice(0, 0, n), digits->images));
+  EXPECT_TRUE(torch::equal(data->labels.slice(0, 0, n), digits->labels));
+  EXPECT_TRUE(data->labels.slice(0, n).eq(kNotDigit).all().item<bool>());
+  EXPECT_TRUE(data->origin.pen.slice(0, n).eq(-1).all().item<bool>());
+  EXPECT_EQ(data->origin.file[n].item<int64_t>(), 2);  // past the two data files
+  // Ink was drawn: the letter's two drawings differ (two brushes) and are not blank.
+  EXPECT_GT(data->images[n].to(torch::kInt32).sum().item<int64_t>(), 0);
+  EXPECT_FALSE(torch::equal(data->images[n], data->images[n + 1]));
+  // Pairs are two digits: more ink than either of the letter's drawings is not asserted, but
+  // the same seed composes the same pairs and another seed others.
+  auto again = load_data({testing::mnist_sample_path(), dir.file("pen.tra")}, options);
+  options.not_digit_seed = 4;
+  auto other = load_data({testing::mnist_sample_path(), dir.file("pen.tra")}, options);
+  ASSERT_TRUE(again && other);
+  EXPECT_TRUE(torch::equal(again->images, data->images));
+  EXPECT_FALSE(torch::equal(other->images.slice(0, n + 2), data->images.slice(0, n + 2)));
+
+  const Split with = split_rows(*data, 0.2, 5);
+  const Split without = split_rows(*digits, 0.2, 5);
+  EXPECT_TRUE(torch::equal(with.val, without.val));
+  EXPECT_TRUE(torch::equal(with.train.slice(0, 0, without.train.numel()), without.train));
+  EXPECT_TRUE(torch::equal(with.train.slice(0, without.train.numel()), torch::arange(n, n + 12)));
+}
+
+TEST(NotDigitData, PairsNeedPenDigitsAndFilesNeedInk) {
+  TempDir dir;
+  DataOptions options;
+  options.not_digit_pairs = 3;
+  auto no_pen = load_data({testing::mnist_sample_path()}, options);
+  ASSERT_FALSE(no_pen);
+  EXPECT_NE(no_pen.error().message.find("--not-digit-pairs needs a UNIPEN or InkML --data file"),
+            std::string::npos);
+  options.not_digit_pairs = 0;
+  write_file(dir.file("empty.inkml"), "<ink xmlns=\"http://www.w3.org/2003/InkML\"></ink>\n");
+  options.not_digit_paths = {dir.file("empty.inkml")};
+  auto empty = load_data({testing::mnist_sample_path()}, options);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message.rfind(dir.file("empty.inkml") + ":1: ", 0), 0u)
+      << empty.error().message;
+  options.not_digit_paths = {dir.file("missing.inkml")};
+  auto missing = load_data({testing::mnist_sample_path()}, options);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, dir.file("missing.inkml") + ": no such file");
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Pen handwriting through the real programs: digit-train learns from UNIPEN files alone (drawn
 // with several brushes, bent by --pen-warp), digit-predict scores them writer by writer and draws
 // what it misread (--misread-png), finds the run's hold-out again, and refuses one for runs that
-// bent their strokes each its own way.
+// bent their strokes each its own way; ink that is not a digit (--not-digits, --not-digit-pairs)
+// is trained on and the hold-out found again.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -85,6 +86,31 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
                            dir.file("holdout-both"));
   EXPECT_TRUE(both.exited && both.code == 2) << both.describe();
   EXPECT_NE(both.err.find("bent by their own --seed"), std::string::npos) << both.describe();
+}
+
+// Not-digit ink joins the training rows only: the digits split as before, and digit-predict finds
+// the run's hold-out again from its checkpoint (which names the not-digit file and the pairs).
+TEST(PenPrograms, NotDigitInkIsTrainedOnAndTheHoldOutFoundAgain) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(40, 4, 3));
+  const Outcome trained =
+      run(command(kTrain, "--epochs 1 --width 8 --batch-size 32 --threads 1 --seed 3",
+                  {"--data", dir.file("pen.tra"), "--pen-brushes", "0.8", "1.25", "--not-digits",
+                   testing::ink_fixture("letter-a.inkml"), "--not-digit-pairs", "10",
+                   "--checkpoint-dir", dir.file("run")}),
+          dir.file("train"));
+  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
+  EXPECT_NE(trained.err.find("loaded 822 rows"), std::string::npos) << trained.describe();
+  EXPECT_NE(trained.err.find("(22 of them not digits, always trained on)"), std::string::npos)
+      << trained.describe();
+  EXPECT_NE(trained.err.find("742 training and 80 validation images"), std::string::npos)
+      << trained.describe();
+  const Outcome held =
+      run(command(kPredict, "--threads 1 --quiet --holdout",
+                  {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tra")}),
+          dir.file("holdout"));
+  ASSERT_TRUE(held.exited && held.code == 0) << held.describe();
+  EXPECT_NE(held.out.find(" total=80\n"), std::string::npos) << held.describe();
 }
 
 }  // namespace

@@ -9,9 +9,8 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <cmath>
+#include <csignal>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -517,6 +516,33 @@ TEST(TrainingLoss, SmoothingMixesTheLabelsLossWithTheMeanLossOverClasses) {
   const double e = 0.1;
   const auto expected = ((1 - e) * of_label + e * nll.mean(1)).mean();
   EXPECT_NEAR(training_loss(logits, labels, e).item<double>(), expected.item<double>(), 1e-5);
+}
+
+// A row labelled kNotDigit is trained towards equal probabilities: it adds the weight times the
+// mean of -log p over the ten classes; the digits' rows keep their cross-entropy (smoothed).
+TEST(TrainingLoss, NotDigitRowsAreTrainedTowardsEqualProbabilities) {
+  torch::manual_seed(5);
+  const auto logits = torch::randn({5, 10}) * 3;
+  const auto labels =
+      torch::tensor({int64_t{4}, kNotDigit, int64_t{0}, kNotDigit, int64_t{7}}, torch::kInt64);
+  const auto nll = -torch::log_softmax(logits, 1);
+  const double e = 0.1, w = 0.5;
+  double expected = 0;
+  for (int64_t i = 0; i < 5; ++i) {
+    const int64_t y = labels[i].item<int64_t>();
+    expected += y == kNotDigit ? w * nll[i].mean().item<double>()
+                               : ((1 - e) * nll[i][y] + e * nll[i].mean()).item<double>();
+  }
+  EXPECT_NEAR(training_loss(logits, labels, e, w).item<double>(), expected / 5, 1e-5);
+  // Equal logits are what it asks of a not-digit: its loss is then log 10, the least there is.
+  const auto flat = torch::zeros({1, 10});
+  const auto one = torch::tensor({kNotDigit}, torch::kInt64);
+  EXPECT_NEAR(training_loss(flat, one, 0, 1).item<double>(), std::log(10.0), 1e-6);
+  EXPECT_GT(training_loss(torch::eye(10)[3].unsqueeze(0) * 5, one, 0, 1).item<double>(),
+            std::log(10.0) + 0.5);
+  // Weight 0: the not-digit rows count as zero in the batch's mean.
+  EXPECT_NEAR(training_loss(logits, labels, e, 0).item<double>(),
+              (expected - w * (nll[1].mean() + nll[3].mean()).item<double>()) / 5, 1e-5);
 }
 
 AugmentConfig no_affine(double elastic_px) {

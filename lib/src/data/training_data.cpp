@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "digits/core/random.h"
+#include "digits/ink/compose.h"
 #include "digits/ink/ink_file.h"
 #include "digits/ink/inkml.h"
 #include "digits/ink/unipen.h"
@@ -21,6 +22,9 @@ DataOptions data_options(const TrainConfig& config) {
   d.pen_warp = config.pen_warp;
   // Only bent strokes depend on the seed: runs of other seeds otherwise load the same data.
   d.pen_warp_seed = config.pen_warp > 0 ? config.seed : 0;
+  d.not_digit_paths = config.not_digit_paths;
+  d.not_digit_pairs = config.not_digit_pairs;
+  d.not_digit_seed = config.not_digit_pairs > 0 ? config.seed : 0;
   d.source = config.data_source;
   return d;
 }
@@ -93,6 +97,44 @@ Dataset draw_pen_digits(const std::vector<PenDigit>& digits, const DataOptions& 
   return d;
 }
 
+// The not-digit ink of `options` as pen digits labelled kNotDigit: every sample of its files,
+// then its pairs composed from `pen` (the data files' pen digits).
+Result<std::vector<PenDigit>> not_digits(const DataOptions& options,
+                                         const std::vector<PenDigit>& pen) {
+  std::vector<PenDigit> out;
+  auto add = [&out](const InkSample& sample) {
+    std::vector<size_t> all(sample.strokes.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    PenDigit d = pen_digit_of(sample.strokes, all);
+    d.label = kNotDigit;
+    out.push_back(std::move(d));
+  };
+  for (const auto& path : options.not_digit_paths) {
+    auto ink = load_ink(path);
+    if (!ink) return ink.error();
+    const size_t before = out.size();
+    for (const auto& sample : *ink) {
+      if (!sample.strokes.empty()) add(sample);
+    }
+    if (out.size() == before) return Error{path + ": no ink in it (--not-digits)"};
+  }
+  if (options.not_digit_pairs > 0) {
+    if (pen.empty()) {
+      return Error{
+          "pairs of digits that are not a digit are composed from pen digits, and the "
+          "data files have none (--not-digit-pairs needs a UNIPEN or InkML --data file)"};
+    }
+    ComposeOptions pairs;
+    pairs.min_digits = pairs.max_digits = 2;
+    pairs.delayed = 0;
+    for (const auto& number : compose_numbers(pen, options.not_digit_pairs, pairs,
+                                              mix_seed(options.not_digit_seed, 0x9a125ULL))) {
+      add(number);
+    }
+  }
+  return out;
+}
+
 RowOrigin csv_origin(int64_t rows, int64_t file) {
   auto none = torch::full({rows}, -1, torch::kInt64);
   return {torch::full({rows}, file, torch::kInt64), none, none.clone(), none.clone()};
@@ -104,7 +146,9 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
   if (paths.empty()) return Error{"no data file given"};
   if (options.pen_brushes.empty()) return Error{"no pen brush given"};
   DIGITS_RETURN_IF_ERROR(check_data_files(paths, options.source));
+  DIGITS_RETURN_IF_ERROR(check_data_files(options.not_digit_paths));
   std::vector<Dataset> parts;
+  std::vector<PenDigit> pen;  // the data files' pen digits, when pairs are composed of them
   int64_t digits_read = 0, pen_digits = 0;
   bool any_pen = false;
   for (size_t f = 0; f < paths.size(); ++f) {
@@ -117,6 +161,7 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
       if (!digits) return digits.error();
       if (room >= 0 && static_cast<int64_t>(digits->size()) > room) digits->resize(room);
       part = draw_pen_digits(*digits, options, static_cast<int64_t>(f), pen_digits);
+      if (options.not_digit_pairs > 0) pen.insert(pen.end(), digits->begin(), digits->end());
       digits_read += static_cast<int64_t>(digits->size());
       pen_digits += static_cast<int64_t>(digits->size());
       any_pen = true;
@@ -132,6 +177,19 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
                    " but " + paths.front() + " is not; all data files must be alike"};
     }
     parts.push_back(std::move(part));
+  }
+  if (!options.not_digit_paths.empty() || options.not_digit_pairs > 0) {
+    if (!parts.front().has_labels()) {
+      return Error{paths.front() + ": " + kNeedsLabels + " (not-digit ink is for training)"};
+    }
+    auto others = not_digits(options, pen);
+    if (!others) return others.error();
+    Dataset part =
+        draw_pen_digits(*others, options, static_cast<int64_t>(paths.size()), pen_digits);
+    part.origin.writer.fill_(-1);
+    part.origin.pen.fill_(-1);
+    parts.push_back(std::move(part));
+    any_pen = true;
   }
   if (parts.size() == 1 && !any_pen) {
     parts[0].origin = {};
@@ -153,6 +211,14 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
 }
 
 Split split_rows(const Dataset& data, double val_fraction, uint64_t seed) {
+  if (data.size() > 0 && data.labels.eq(kNotDigit).any().item<bool>()) {
+    // The digits split as they would alone; every not-digit row is trained on.
+    const auto digit = data.labels.ne(kNotDigit).to(torch::kCPU);
+    const auto rows = digit.nonzero().flatten();
+    const auto s = split_rows(subset(data, rows), val_fraction, seed);
+    auto train = torch::cat({rows.index_select(0, s.train), (~digit).nonzero().flatten()});
+    return {std::get<0>(train.sort()), rows.index_select(0, s.val)};
+  }
   if (!data.origin.defined() || data.size() == 0 || data.origin.pen.max().item<int64_t>() < 0) {
     return stratified_split(data.labels, val_fraction, seed);
   }

@@ -1,233 +1,17 @@
 #include "digits/train/options.h"
 
-#include <algorithm>
-#include <limits>
-#include <sstream>
-#include <type_traits>
+#include <string>
+#include <vector>
 
-#include "core/text_codec.h"
+#include "train/option_kinds.h"
 
 namespace digits {
 
 namespace {
 
+using namespace option_kinds;
 using detail::format_real;
 using detail::parse_number;
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// As CLI11 prints a number in --help (an ostream's defaults).
-template <class T>
-std::string display(T v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-// A closed or half-open interval of allowed values, plus one "unset" value outside it.
-struct Range {
-  double lo = -kInf, hi = kInf;
-  bool lo_open = false;
-  std::optional<double> unset;  // e.g. -1 for "all rows"
-
-  bool contains(double v) const {
-    if (unset && v == *unset) return true;
-    return (lo_open ? v > lo : v >= lo) && v <= hi;
-  }
-  // CLI11's wording, so that --help reads as it always has.
-  std::string help(const std::string& type) const {
-    if (hi == kInf && lo == 0) return lo_open ? "POSITIVE" : "NONNEGATIVE";
-    if (hi == kInf && lo == -kInf) return "";
-    if (type == "FLOAT") {
-      return type + (lo_open ? " in (" : " in [") + display(lo) + " - " + display(hi) + "]";
-    }
-    return type + " in [" + display(static_cast<int64_t>(lo)) + " - " +
-           display(static_cast<int64_t>(hi)) + "]";
-  }
-  std::string sentence(bool integer) const {
-    auto num = [&](double v) {
-      return integer ? std::to_string(static_cast<int64_t>(v)) : format_real(v);
-    };
-    std::string s;
-    if (hi == kInf) {
-      s = lo_open ? (lo == 0 ? "positive" : "> " + num(lo)) : ">= " + num(lo);
-    } else {
-      s = "in " + std::string(lo_open ? "(" : "[") + num(lo) + ", " + num(hi) + "]";
-    }
-    if (unset) s += " (or " + num(*unset) + ")";
-    return s;
-  }
-};
-
-Range positive() { return {0, kInf, true, {}}; }
-Range at_least(double lo) { return {lo, kInf, false, {}}; }
-Range between(double lo, double hi) { return {lo, hi, false, {}}; }
-Range any() { return {}; }
-
-// `text` on one line: control bytes as C escapes ("d\nx" shows as d\nx), so that a message never
-// breaks in two.
-std::string printable(const std::string& text) {
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c != 0x7f) {
-      out += ch;
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\r') {
-      out += "\\r";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else {
-      const char* hex = "0123456789abcdef";
-      out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-    }
-  }
-  return out;
-}
-
-Error bad_value(const std::string& name, const std::string& text, const std::string& why) {
-  return Error{"--" + name + " " + printable(text) + ": " + why};
-}
-
-// Text a checkpoint stores (--data, any stored text option) holds no control character: its
-// metadata is one key=value per line, and a line break in a file's name would be read back as
-// another key. "" when `text` is fine.
-std::string control_character_problem(const std::string& text) {
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      return "holds a control character (" + printable(std::string(1, ch)) +
-             "), which a checkpoint cannot store (one option per line); rename it";
-    }
-  }
-  return {};
-}
-
-// Why an integer field cannot take `text`: an integer beyond the field's type (a 20-digit
-// --epochs) is out of range, anything else is not an integer.
-template <class T>
-std::string integer_problem(const std::string& text, const Range& range) {
-  const bool negative = !text.empty() && text[0] == '-';
-  const size_t first = negative ? 1 : 0;
-  if (text.size() == first || text.find_first_not_of("0123456789", first) != std::string::npos) {
-    return "not an integer";
-  }
-  if (negative ? range.lo > -kInf : range.hi < kInf) {
-    return "out of range: must be " + range.sentence(true);
-  }
-  return "out of range: the " + std::string(negative ? "smallest" : "largest") + " is " +
-         std::to_string(negative ? std::numeric_limits<T>::min() : std::numeric_limits<T>::max());
-}
-
-Status one_value(const std::string& name, const std::vector<std::string>& values) {
-  if (values.size() != 1) return Error{"--" + name + " takes one value"};
-  return {};
-}
-
-// A number field: Ref maps a TrainConfig& to the field (int64_t, uint64_t or double).
-template <class Ref>
-OptionSpec number(std::string name, std::string help, Ref ref, Range range,
-                  bool show_default = true) {
-  using T = std::remove_reference_t<decltype(ref(std::declval<TrainConfig&>()))>;
-  constexpr bool kInteger = std::is_integral_v<T>;
-  OptionSpec o;
-  o.type = std::is_floating_point_v<T> ? "FLOAT" : std::is_signed_v<T> ? "INT" : "UINT";
-  o.allowed = range.help(o.type);
-  o.name = std::move(name);
-  o.help = std::move(help);
-  o.show_default = show_default;
-  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
-    const T v = ref(const_cast<TrainConfig&>(c));
-    if constexpr (kInteger)
-      return {std::to_string(v)};
-    else
-      return {format_real(v)};
-  };
-  o.set = [ref, range, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
-    if (auto st = one_value(n, values); !st) return st;
-    const auto v = parse_number<T>(values[0]);
-    if (!v) {
-      if constexpr (kInteger) {
-        return Status(bad_value(n, values[0], integer_problem<T>(values[0], range)));
-      }
-      return Status(bad_value(n, values[0], "not a finite number"));
-    }
-    if (!range.contains(static_cast<double>(*v))) {
-      return Status(bad_value(n, values[0], "must be " + range.sentence(kInteger)));
-    }
-    ref(c) = *v;
-    return Status();
-  };
-  return o;
-}
-
-// An enum field with a names() table.
-template <class Ref>
-OptionSpec choice(std::string name, std::string help, Ref ref) {
-  using E = std::remove_reference_t<decltype(ref(std::declval<TrainConfig&>()))>;
-  OptionSpec o;
-  o.name = std::move(name);
-  o.help = std::move(help);
-  o.type = "TEXT";
-  o.allowed = "{";
-  for (const auto& n : names(E{}))
-    o.allowed += (o.allowed.size() > 1 ? "," : "") + std::string(n.name);
-  o.allowed += "}";
-  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
-    return {std::string(name_of(ref(const_cast<TrainConfig&>(c))))};
-  };
-  o.set = [ref, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
-    if (auto st = one_value(n, values); !st) return st;
-    const auto v = parse_name<E>(values[0]);
-    if (!v) return Status(bad_value(n, values[0], "unknown " + n + "; use " + name_list<E>()));
-    ref(c) = *v;
-    return Status();
-  };
-  return o;
-}
-
-// A text field, checked where it is used (a folder, a device).
-template <class Ref>
-OptionSpec text(std::string name, std::string help, Ref ref, OptionRole role) {
-  OptionSpec o;
-  o.name = std::move(name);
-  o.help = std::move(help);
-  o.type = "TEXT";
-  o.role = role;
-  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
-    return {ref(const_cast<TrainConfig&>(c))};
-  };
-  o.set = [ref, n = o.name, stored = role != OptionRole::kSession](
-              TrainConfig& c, const std::vector<std::string>& values) {
-    if (auto st = one_value(n, values); !st) return st;
-    if (auto problem = control_character_problem(values[0]); stored && !problem.empty()) {
-      return Status(bad_value(n, values[0], problem));
-    }
-    ref(c) = values[0];
-    return Status();
-  };
-  return o;
-}
-
-template <class Ref>
-OptionSpec flag(std::string name, std::string help, Ref ref) {
-  OptionSpec o;
-  o.name = std::move(name);
-  o.help = std::move(help);
-  o.kind = OptionSpec::Kind::kFlag;
-  o.show_default = false;
-  o.get = [ref](const TrainConfig& c) -> std::vector<std::string> {
-    return {ref(const_cast<TrainConfig&>(c)) ? "1" : "0"};
-  };
-  o.set = [ref, n = o.name](TrainConfig& c, const std::vector<std::string>& values) {
-    if (auto st = one_value(n, values); !st) return st;
-    if (values[0] != "0" && values[0] != "1") return Status(bad_value(n, values[0], "not 0 or 1"));
-    ref(c) = values[0] == "1";
-    return Status();
-  };
-  return o;
-}
 
 std::string arch_help() {
   std::string s = "Architecture:";
@@ -241,28 +25,18 @@ std::vector<OptionSpec> make_table() {
   using R = TrainConfig&;
   std::vector<OptionSpec> t;
   {
-    OptionSpec data;
-    data.name = "data";
-    data.help =
+    OptionSpec data = paths(
+        "data",
         "Training data: Kaggle CSVs, UNIPEN pen-digit files and InkML files (their ink labelled "
         "with one digit, or segmented into digits) (plain or .gz; pen strokes are drawn as "
         "digit-draw draws them); repeat to join several files. Default: the first of "
         "data/train.csv, data/train.csv.gz, data/mnist-default.csv (or the checkpoint's, with "
-        "--resume)";
-    data.type = "TEXT";
-    data.kind = OptionSpec::Kind::kList;
-    data.role = OptionRole::kData;
-    data.show_default = false;
-    data.get = [](const TrainConfig& c) { return c.data_paths; };
-    data.set = [](TrainConfig& c, const std::vector<std::string>& values) -> Status {
-      for (const auto& path : values) {
-        if (auto problem = control_character_problem(path); !problem.empty()) {
-          return bad_value("data", path, problem);
-        }
-      }
-      c.data_paths = values;
-      c.data_source.clear();  // named here, wherever they came from before
-      return {};
+        "--resume)",
+        &TrainConfig::data_paths);
+    data.set = [set = data.set](TrainConfig& c, const std::vector<std::string>& values) {
+      auto st = set(c, values);
+      if (st) c.data_source.clear();  // named here, wherever they came from before
+      return st;
     };
     t.push_back(std::move(data));
   }
@@ -307,6 +81,26 @@ std::vector<OptionSpec> make_table() {
         [](R c) -> double& { return c.pen_warp; }, between(0, 0.25));
     warp.role = OptionRole::kData;
     t.push_back(std::move(warp));
+  }
+  {
+    t.push_back(
+        paths("not-digits",
+              "Ink files (InkML, UNIPEN) whose every sample is NOT a digit (letters, symbols: e.g. "
+              "tools/hershey-letters.py's), drawn as pen digits are and trained towards equal "
+              "probabilities, so that the number reader says \"no number\" to such ink",
+              &TrainConfig::not_digit_paths));
+    OptionSpec pairs = number(
+        "not-digit-pairs",
+        "Also train this many pairs of neighbouring digits of one writer, composed from the pen "
+        "digits of --data as numbers are (seeded by --seed), as ink that is not one digit",
+        [](R c) -> int64_t& { return c.not_digit_pairs; }, between(0, 1e7));
+    pairs.role = OptionRole::kData;
+    t.push_back(std::move(pairs));
+    t.push_back(number(
+        "not-digit-weight",
+        "Weight of the not-digit ink's loss (cross-entropy against equal probabilities) beside "
+        "the digits' cross-entropy",
+        [](R c) -> double& { return c.not_digit_weight; }, between(0, 10)));
   }
   t.push_back(number(
       "epochs", "Total epochs of the run; the LR schedule is built on it",

@@ -33,15 +33,25 @@ double seconds_since(Clock::time_point t) {
 }  // namespace
 
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
-                            double label_smoothing) {
-  return F::cross_entropy(logits, labels,
-                          F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+                            double label_smoothing, double not_digit_weight) {
+  const auto outlier = labels.eq(kNotDigit);
+  if (!outlier.any().item<bool>()) {
+    return F::cross_entropy(logits, labels,
+                            F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+  }
+  const auto digit = F::cross_entropy(
+      logits, labels.masked_fill(outlier, 0),
+      F::CrossEntropyFuncOptions().label_smoothing(label_smoothing).reduction(torch::kNone));
+  const auto uniform = -F::log_softmax(logits, F::LogSoftmaxFuncOptions(1)).mean(1);
+  return torch::where(outlier, uniform * not_digit_weight, digit).mean();
 }
 
 torch::Tensor mixed_training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
-                                  const MixedBatch& batch, double label_smoothing) {
-  return training_loss(logits, labels, label_smoothing) * batch.weight +
-         training_loss(logits, labels.index_select(0, batch.partner), label_smoothing) *
+                                  const MixedBatch& batch, double label_smoothing,
+                                  double not_digit_weight) {
+  return training_loss(logits, labels, label_smoothing, not_digit_weight) * batch.weight +
+         training_loss(logits, labels.index_select(0, batch.partner), label_smoothing,
+                       not_digit_weight) *
              (1 - batch.weight);
 }
 
@@ -87,8 +97,10 @@ Result<detail::StepTotals> Trainer::State::step(const torch::Tensor& batch, doub
   for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
   optimizer->zero_grad();
   const auto logits = net->forward(x);
-  const auto loss = config.mixup > 0 ? mixed_training_loss(logits, y, mixed, config.label_smoothing)
-                                     : training_loss(logits, y, config.label_smoothing);
+  const auto loss =
+      config.mixup > 0
+          ? mixed_training_loss(logits, y, mixed, config.label_smoothing, config.not_digit_weight)
+          : training_loss(logits, y, config.label_smoothing, config.not_digit_weight);
   loss.backward();
   // One process: the batch's loss. Several: the global batch's gradients and loss.
   const double share = static_cast<double>(index.numel()) / static_cast<double>(batch.numel());

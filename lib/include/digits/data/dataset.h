@@ -16,6 +16,11 @@ namespace digits {
 
 enum class CsvFormat { kTrain, kTest };
 
+// The label of a training row that is NOT a digit (a letter, a symbol, two digits drawn as one):
+// the network has no class for it and learns to be unsure of it, its ten probabilities alike
+// (training_loss, trainer.h). Such rows are only ever trained on, never scored.
+inline constexpr int64_t kNotDigit = kClasses;
+
 // Where each row of a dataset joined from several files came from (data.h fills it in; a CSV
 // loaded on its own leaves it undefined). All int64 [N], on the CPU.
 struct RowOrigin {

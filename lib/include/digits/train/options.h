@@ -36,6 +36,12 @@ struct TrainConfig {
   // Pen digits of UNIPEN files are drawn once per brush, radii relative to the app's default.
   std::vector<double> pen_brushes = {1.0};
   double pen_warp = 0;  // strokes bent before drawing (warp_pen_digit's strength); 0: as written
+  // Ink that is not a digit, trained towards equal probabilities (training_data.h, trainer.h):
+  // every sample of these ink files, and pairs of neighbouring pen digits composed as numbers
+  // are; `not_digit_weight` weighs their loss against the digits'.
+  std::vector<std::string> not_digit_paths;
+  int64_t not_digit_pairs = 0;
+  double not_digit_weight = 0.5;
   double val_fraction = 0.1;  // stratified hold-out for validation
   uint64_t seed = 1;
   // Seed of the validation split; -1 uses `seed`. Runs that differ only in `seed` but share

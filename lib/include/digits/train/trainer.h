@@ -25,13 +25,18 @@
 namespace digits {
 
 // Mean training loss of a batch: cross-entropy of `logits` [B, 10] against `labels` [B],
-// with `label_smoothing` (see TrainConfig).
+// with `label_smoothing` (see TrainConfig). A row labelled kNotDigit (dataset.h) contributes
+// `not_digit_weight` times the cross-entropy against equal probabilities for all ten classes
+// (outlier exposure, Hendrycks et al. 2019): a network trained so is unsure of what is not a
+// digit, and the number reader's confidence bar turns that into "no number". A batch without
+// such rows is the plain cross-entropy, computed as it always was.
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
-                            double label_smoothing);
+                            double label_smoothing, double not_digit_weight = 0.5);
 
 // `batch.weight` * training_loss(labels) + (1 - weight) * training_loss(labels[partner]).
 torch::Tensor mixed_training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
-                                  const MixedBatch& batch, double label_smoothing);
+                                  const MixedBatch& batch, double label_smoothing,
+                                  double not_digit_weight = 0.5);
 
 struct BatchProgress {
   int64_t epoch;  // 1-based, of `epochs`
