@@ -112,6 +112,12 @@ int main(int argc, char** argv) {
   NumberReaderOptions defaults;
   app.add_option("--render-side", defaults.render_side, "Candidates' canvas side (pixels)")
       ->capture_default_str();
+  app.add_option("--reject-lean", defaults.reject_lean,
+                 "No number when two 1s lean more degrees apart than this")
+      ->capture_default_str();
+  app.add_option("--min-confidence", defaults.min_confidence,
+                 "No number when a digit is read with less confidence")
+      ->capture_default_str();
   app.add_option("--write-inkml", write_inkml,
                  "Also write the first fold's numbers here as InkML (test fixtures)");
   CLI11_PARSE(app, argc, argv);
@@ -196,6 +202,35 @@ int main(int argc, char** argv) {
       std::printf("%s per digit (%zu digits): median %.2f, 99%% %.2f, 99.9%% %.2f, most %.2f\n",
                   v == &ink ? "ink in H" : "turning in full turns", v->size(), at(0.5), at(0.99),
                   at(0.999), v->back());
+    }
+  }
+  // How far apart the 1s of one number lean, for the lean bound.
+  {
+    std::vector<double> spread;
+    for (const Fold& fold : folds) {
+      for (size_t i = 0; i < fold.numbers.size(); ++i) {
+        const auto& c = fold.candidates[i];
+        const auto runs = truth_runs(fold.numbers[i], c);
+        double lo = 0, hi = 0;
+        int ones = 0;
+        for (size_t p = 0; p < runs.size(); ++p) {
+          if (fold.numbers[i].label[p] != '1') continue;
+          const auto& [first, count] = runs[p];
+          const auto& d = c.candidates[static_cast<size_t>(c.index[first][count - 1])];
+          const double lean = d.lean;
+          lo = ones == 0 ? lean : std::min(lo, lean), hi = ones == 0 ? lean : std::max(hi, lean);
+          ++ones;
+        }
+        if (ones >= 2) spread.push_back(hi - lo);
+      }
+    }
+    std::sort(spread.begin(), spread.end());
+    if (!spread.empty()) {
+      auto at = [&](double q) { return spread[static_cast<size_t>(q * (spread.size() - 1))]; };
+      std::printf(
+          "lean apart of a number's 1s in degrees (%zu numbers): median %.1f, 99%% %.1f, "
+          "99.9%% %.1f, most %.1f\n",
+          spread.size(), at(0.5), at(0.99), at(0.999), spread.back());
     }
   }
   auto report = [&](const NumberReaderOptions& o) {

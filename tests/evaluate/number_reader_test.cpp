@@ -15,6 +15,7 @@
 #include "digits/ink/inkml.h"
 #include "digits/ink/pen.h"
 #include "digits/ink/unipen.h"
+#include "ink/geometry.h"
 #include "pen_digits.h"
 #include "test_util.h"
 
@@ -91,6 +92,46 @@ TEST(NumberReader, ADoubtfulDigitOrAFarTooWideOneIsNoNumber) {
   EXPECT_TRUE(decode_number(c, o).number);
   o.reject_wide = 0.5;  // each stroke is 0.6 H wide
   EXPECT_FALSE(decode_number(c, o).number);
+}
+
+// The lean of ink is its long axis's from upright: + when the top is to the right (y down).
+TEST(NumberReader, LeanIsTheSlantOfTheInksLongAxis) {
+  using detail::lean_degrees;
+  using detail::moments_of;
+  const InkStroke upright = {{0, 0}, {0, 10}};
+  const InkStroke slash = {{0, 10}, {10 * std::tan(20 * detail::kPi / 180), 0}};  // top right
+  const InkStroke backslash = {{0, 0}, {5, 5}, {10, 10}};                         // top left
+  EXPECT_NEAR(lean_degrees(moments_of(upright)), 0, 1e-9);
+  EXPECT_NEAR(lean_degrees(moments_of(slash)), 20, 1e-9);
+  EXPECT_NEAR(lean_degrees(moments_of(backslash)), -45, 1e-9);
+  // Moments add: a 1 with a short foot still leans as its stem does, nearly.
+  auto stem = moments_of(slash);
+  stem.add(moments_of({{-1, 10}, {1, 10}}));
+  EXPECT_NEAR(lean_degrees(stem), 20, 2);
+  EXPECT_EQ(lean_degrees(moments_of({{3, 3}})), 0) << "a dot has no length";
+}
+
+// A writer's 1s lean alike; two 1s leaning apart (a V in two strokes) are no number.
+TEST(NumberReader, OnesLeaningApartAreNoNumber) {
+  auto c = made(2, 2, [](size_t, size_t count) { return count == 1 ? 0.99f : 0.1f; });
+  for (auto& d : c.candidates) {
+    if (d.count != 1) continue;
+    d.digit = 1;
+    d.probabilities.fill(0.01f / 9);
+    d.probabilities[1] = d.confidence;
+  }
+  NumberReaderOptions o;
+  o.reject_lean = 30;
+  auto lean = [&](double left, double right) {
+    c.candidates[static_cast<size_t>(c.index[0][0])].lean = left;
+    c.candidates[static_cast<size_t>(c.index[1][0])].lean = right;
+    return decode_number(c, o);
+  };
+  EXPECT_EQ(lean(10, 25).text(), "11");
+  EXPECT_EQ(lean(20, -20).text(), "none");
+  EXPECT_EQ(lean(20, -20).digits.size(), 2u) << "the best reading is still there to show";
+  o.reject_lean = 45;
+  EXPECT_EQ(lean(20, -20).text(), "11");
 }
 
 TEST(NumberReader, NoInkReadsAsNoNumber) {

@@ -15,9 +15,12 @@ namespace digits {
 
 namespace {
 
+using detail::InkMoments;
 using detail::inner_gap;
+using detail::lean_degrees;
 using detail::length_and_turning;
 using detail::line_height;
+using detail::moments_of;
 using detail::Span;
 using detail::span_of;
 using detail::strokes_cross;
@@ -103,6 +106,16 @@ double dot(const std::vector<double>& w, const std::vector<double>& f, size_t of
 void judge(NumberReading& reading, const NumberReaderOptions& options) {
   reading.number = !reading.digits.empty();
   reading.confidence = 1;
+  // A writer's 1s lean alike: 1s leaning apart are the straight strokes of a V, W, M, N or X.
+  double most_left = 0, most_right = 0;
+  bool any_one = false;
+  for (const ReadDigit& d : reading.digits) {
+    if (d.digit != 1) continue;
+    most_left = any_one ? std::min(most_left, d.lean) : d.lean;
+    most_right = any_one ? std::max(most_right, d.lean) : d.lean;
+    any_one = true;
+  }
+  if (most_right - most_left > options.reject_lean) reading.number = false;
   for (const ReadDigit& d : reading.digits) {
     reading.confidence *= d.confidence;
     if (d.confidence < options.min_confidence ||
@@ -154,7 +167,11 @@ NumberCandidates number_candidates(const Predictor& predictor,
   const auto most = static_cast<size_t>(std::max<int64_t>(1, options.max_strokes));
   c.index.assign(n, std::vector<int64_t>(most, -1));
   std::vector<std::pair<double, double>> shape(strokes.size());
-  for (size_t k : c.order) shape[k] = length_and_turning(strokes[k], 0.04 * c.height);
+  std::vector<InkMoments> moments(strokes.size());
+  for (size_t k : c.order) {
+    shape[k] = length_and_turning(strokes[k], 0.04 * c.height);
+    moments[k] = moments_of(strokes[k]);
+  }
   std::vector<DigitPixels> images;
   std::vector<size_t> unread;  // candidates the network reads now
   std::vector<uint64_t> keys;  // each candidate's key in the cache
@@ -171,10 +188,13 @@ NumberCandidates number_candidates(const Predictor& predictor,
       for (size_t k : which) box.add(spans[k]);
       d.x0 = box.x0, d.y0 = box.y0, d.x1 = box.x1, d.y1 = box.y1;
       d.gap = inner_gap(spans, c.order, first, count) / c.height;
+      InkMoments ink;
       for (size_t k : which) {
         d.ink += shape[k].first / c.height;
         d.turning += shape[k].second / (2 * detail::kPi);
+        ink.add(moments[k]);
       }
+      d.lean = lean_degrees(ink);
       c.index[first][count - 1] = static_cast<int64_t>(c.candidates.size());
       c.candidates.push_back(d);
       uint64_t key = 0;
@@ -264,7 +284,7 @@ NumberReading decode_number(const NumberCandidates& c, const NumberReaderOptions
                      c.order.begin() + static_cast<std::ptrdiff_t>(d->first + d->count));
     std::sort(r.strokes.begin(), r.strokes.end());
     r.x0 = d->x0, r.y0 = d->y0, r.x1 = d->x1, r.y1 = d->y1;
-    r.ink = d->ink, r.turning = d->turning;
+    r.ink = d->ink, r.turning = d->turning, r.lean = d->lean;
     reading.digits.push_back(std::move(r));
   }
   judge(reading, options);

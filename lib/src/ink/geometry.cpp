@@ -64,6 +64,34 @@ std::pair<double, double> length_and_turning(const InkStroke& s, double min_step
   return {length, turning};
 }
 
+InkMoments moments_of(const InkStroke& s) {
+  InkMoments m;
+  for (size_t i = 1; i < s.size(); ++i) {
+    const double dx = s[i].x - s[i - 1].x, dy = s[i].y - s[i - 1].y;
+    const double length = std::hypot(dx, dy);
+    const double cx = (s[i].x + s[i - 1].x) / 2, cy = (s[i].y + s[i - 1].y) / 2;
+    // A uniform segment: its midpoint's moments plus its own spread along it (length^2 / 12).
+    m.w += length, m.x += length * cx, m.y += length * cy;
+    m.xx += length * (cx * cx + dx * dx / 12);
+    m.xy += length * (cx * cy + dx * dy / 12);
+    m.yy += length * (cy * cy + dy * dy / 12);
+  }
+  return m;
+}
+
+double lean_degrees(const InkMoments& m) {
+  if (m.w <= 0) return 0;
+  const double mx = m.x / m.w, my = m.y / m.w;
+  const double sxx = m.xx / m.w - mx * mx, sxy = m.xy / m.w - mx * my, syy = m.yy / m.w - my * my;
+  // The long axis makes angle t with the x axis: tan 2t = 2 sxy / (sxx - syy).
+  const double t = 0.5 * std::atan2(2 * sxy, sxx - syy);
+  // Upright is t = +-90 degrees (y down); the top leans right when the axis runs up-right,
+  // that is, when x grows as y falls.
+  double lean = 90 - std::fabs(t) * 180 / kPi;
+  if (t > 0) lean = -lean;  // x grows with y (down-right): the top is to the left
+  return lean;
+}
+
 bool segments_cross(const InkPoint& a, const InkPoint& b, const InkPoint& c, const InkPoint& d) {
   auto side = [](const InkPoint& p, const InkPoint& q, const InkPoint& r) {
     const double v = (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);

@@ -41,6 +41,20 @@ double inner_gap(const std::vector<Span>& spans, const std::vector<size_t>& orde
 // (the jitter of a tablet's samples).
 std::pair<double, double> length_and_turning(const InkStroke& s, double min_step);
 
+// The first and second moments of ink spread evenly along strokes (each segment a uniform line):
+// where the ink lies and which way it is drawn out. Moments of several strokes add up.
+struct InkMoments {
+  double w = 0, x = 0, y = 0, xx = 0, xy = 0, yy = 0;  // sums of length, length * coordinates
+  void add(const InkMoments& o) {
+    w += o.w, x += o.x, y += o.y, xx += o.xx, xy += o.xy, yy += o.yy;
+  }
+};
+InkMoments moments_of(const InkStroke& s);
+
+// The lean of the ink's long axis from upright, in degrees, positive when its top is to the
+// right (y down): the slant of a 1. 0 for ink without length.
+double lean_degrees(const InkMoments& m);
+
 // Whether segments ab and cd cross (touching ends count; collinear ones do not).
 bool segments_cross(const InkPoint& a, const InkPoint& b, const InkPoint& c, const InkPoint& d);
 

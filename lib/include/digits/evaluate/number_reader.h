@@ -17,7 +17,8 @@
 //     number reads exactly as render_pen_digit and the network read it before. The number's
 //     confidence is the product of its digits' confidences. When a digit's
 //     confidence is under `min_confidence`, or a digit is far from the shape of one (wider than
-//     `reject_wide` H, or more ink or turning than a digit has), the ink is "no number".
+//     `reject_wide` H, or more ink or turning than a digit has), or its 1s lean apart (the
+//     straight strokes of a letter), the ink is "no number".
 #pragma once
 
 #include <array>
@@ -76,6 +77,9 @@ struct NumberReaderOptions {
   double reject_wide = 2.5;
   double reject_ink = 6.0;
   double reject_turning = 3.5;
+  // Two digits read as 1 whose leans differ by more than this many degrees: a writer's 1s lean
+  // alike, the straight strokes of a V, W, M, N or X do not (docs/numbers.md).
+  double reject_lean = 45;
 };
 
 // A candidate digit: consecutive strokes in centre order [first, first + count).
@@ -88,6 +92,7 @@ struct DigitCandidate {
   double gap = 0;      // the widest empty run of columns between its strokes, in H
   double ink = 0;      // the length of its strokes, in H
   double turning = 0;  // how far its strokes turn, in full turns (a circle is 1)
+  double lean = 0;     // its ink's long axis from upright, in degrees, + when the top is right
 };
 
 // What the network and the geometry say of every candidate, before any weight is applied: what
@@ -108,7 +113,7 @@ struct ReadDigit {
   std::array<float, kClasses> probabilities{};
   std::vector<size_t> strokes;  // indices into the strokes read, ascending
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  double ink = 0, turning = 0;  // as DigitCandidate has them
+  double ink = 0, turning = 0, lean = 0;  // as DigitCandidate has them
 };
 
 struct NumberReading {
