@@ -1,7 +1,7 @@
 // Tests of the number reader (digits/evaluate/number_reader.h): the segmentation search on
 // candidates made by hand (no network), and, with the shipped model, real pen ink: composed
 // numbers of training writers with touching digits and delayed strokes, a one-digit number read
-// exactly as a pen digit, and scribbles, which are no number.
+// exactly as a pen digit, and scribbles and letters, which are no number.
 #include "digits/evaluate/number_reader.h"
 
 #include <gtest/gtest.h>
@@ -222,6 +222,23 @@ TEST(NumberReaderPretrained, AScribbleIsNoNumber) {
     const auto r = read_number(*p, ink);
     EXPECT_EQ(r.text(), "none");
     EXPECT_EQ(r.confidence, 0.0);
+  }
+}
+
+// Letters are no number: the hand-made "a" in two strokes (a bowl and a stem), and a V and an X
+// of two straight strokes each, whose strokes alone read as 1s (leaning 53 and 74 degrees apart).
+TEST(NumberReaderPretrained, LettersAreNoNumber) {
+  if (pretrained().empty()) GTEST_SKIP() << "checkpoints/pretrained.pt is not in this checkout";
+  auto p = Predictor::load({pretrained()});
+  ASSERT_TRUE(p) << p.error().message;
+  auto a = load_inkml(ink_fixture("letter-a.inkml"));
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_EQ(a->size(), 1u);
+  const std::vector<InkStroke> v = {{{0, 0}, {20, 40}}, {{20, 40}, {40, 0}}};
+  const std::vector<InkStroke> x = {{{0, 0}, {30, 40}}, {{30, 0}, {0, 40}}};
+  for (const auto& ink : {a->front().strokes, v, x}) {
+    const auto r = read_number(*p, ink);
+    EXPECT_EQ(r.text(), "none") << ink.size() << " strokes";
   }
 }
 
