@@ -25,6 +25,17 @@ using testing::synthetic_unipen;
 using testing::TempDir;
 using testing::write_file;
 
+// digit-predict --holdout finds the `rows` held out by the run in DIR/run from DIR/pen.tra.
+void expect_holdout_of(const TempDir& dir, int rows) {
+  const Outcome held =
+      run(command(kPredict, "--threads 1 --quiet --holdout",
+                  {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tra")}),
+          dir.file("holdout"));
+  ASSERT_TRUE(held.exited && held.code == 0) << held.describe();
+  EXPECT_NE(held.out.find(" total=" + std::to_string(rows) + "\n"), std::string::npos)
+      << held.describe();
+}
+
 // digit-train learns from pen digits alone, and digit-predict scores them writer by writer and
 // draws what it misread.
 TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
@@ -65,12 +76,7 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
 
   // The run's hold-out: its pen rows, drawn with its brushes and bent by its warp, are found
   // again from the checkpoint (a drawing that differs fails the data's fingerprint).
-  const Outcome held =
-      run(command(kPredict, "--threads 1 --quiet --holdout",
-                  {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tra")}),
-          dir.file("holdout"));
-  ASSERT_TRUE(held.exited && held.code == 0) << held.describe();
-  EXPECT_NE(held.out.find(" total=80\n"), std::string::npos) << held.describe();
+  expect_holdout_of(dir, 80);
 
   // A run of another --seed bent its strokes, held-out digits too, its own way: an ensemble of
   // the two has no one hold-out, and says why.
@@ -105,12 +111,7 @@ TEST(PenPrograms, NotDigitInkIsTrainedOnAndTheHoldOutFoundAgain) {
       << trained.describe();
   EXPECT_NE(trained.err.find("742 training and 80 validation images"), std::string::npos)
       << trained.describe();
-  const Outcome held =
-      run(command(kPredict, "--threads 1 --quiet --holdout",
-                  {"--checkpoint", dir.file("run/last.pt"), "--data", dir.file("pen.tra")}),
-          dir.file("holdout"));
-  ASSERT_TRUE(held.exited && held.code == 0) << held.describe();
-  EXPECT_NE(held.out.find(" total=80\n"), std::string::npos) << held.describe();
+  expect_holdout_of(dir, 80);
 }
 
 }  // namespace

@@ -234,6 +234,13 @@ OptionSpec flag(std::string name, std::string help, Ref ref) {
   return o;
 }
 
+// `o` as an option of the data: stored in checkpoints, never compared on resume (the data's
+// fingerprint decides).
+inline OptionSpec data_role(OptionSpec o) {
+  o.role = OptionRole::kData;
+  return o;
+}
+
 // A list of paths (data files): stored in checkpoints, so no control character in any.
 inline OptionSpec paths(std::string name, std::string help,
                         std::vector<std::string> TrainConfig::*field) {

@@ -73,15 +73,11 @@ std::vector<OptionSpec> make_table() {
     };
     t.push_back(std::move(pen));
   }
-  {
-    OptionSpec warp = number(
-        "pen-warp",
-        "UNIPEN data: bend each pen digit's strokes before drawing them, by a smooth random "
-        "displacement of this root-mean-square, a fraction of the digit's size (0: as written)",
-        [](R c) -> double& { return c.pen_warp; }, between(0, 0.25));
-    warp.role = OptionRole::kData;
-    t.push_back(std::move(warp));
-  }
+  t.push_back(data_role(number(
+      "pen-warp",
+      "UNIPEN data: bend each pen digit's strokes before drawing them, by a smooth random "
+      "displacement of this root-mean-square, a fraction of the digit's size (0: as written)",
+      [](R c) -> double& { return c.pen_warp; }, between(0, 0.25))));
   {
     t.push_back(
         paths("not-digits",
@@ -89,13 +85,11 @@ std::vector<OptionSpec> make_table() {
               "tools/hershey-letters.py's), drawn as pen digits are and trained towards equal "
               "probabilities, so that the number reader says \"no number\" to such ink",
               &TrainConfig::not_digit_paths));
-    OptionSpec pairs = number(
+    t.push_back(data_role(number(
         "not-digit-pairs",
         "Also train this many pairs of neighbouring digits of one writer, composed from the pen "
         "digits of --data as numbers are (seeded by --seed), as ink that is not one digit",
-        [](R c) -> int64_t& { return c.not_digit_pairs; }, between(0, 1e7));
-    pairs.role = OptionRole::kData;
-    t.push_back(std::move(pairs));
+        [](R c) -> int64_t& { return c.not_digit_pairs; }, between(0, 1e7))));
     t.push_back(number(
         "not-digit-weight",
         "Weight of the not-digit ink's loss (cross-entropy against equal probabilities) beside "
