@@ -1,5 +1,5 @@
 // Edited checkpoint metadata: every value is checked where it enters, from a checkpoint as from
-// the command line (BadValue in input_errors_test.cpp). A checkpoint holding what no run writes
+// the command line (BadValue in command_line_test.cpp). A checkpoint holding what no run writes
 // is refused by digit-predict and digit-train --resume, naming the key. (Damaged files:
 // checkpoint_corruption_test.cpp.)
 #include <gtest/gtest.h>

@@ -46,6 +46,13 @@ inline void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+// DIR/NAME holding `text`; its path.
+inline std::string file_with(const std::string& dir, const std::string& name,
+                             const std::string& text) {
+  write_file(dir + "/" + name, text);
+  return dir + "/" + name;
+}
+
 // `text` gzip-compressed into `path`.
 inline void write_gz(const std::string& path, const std::string& text) {
   gzFile f = gzopen(path.c_str(), "wb");
