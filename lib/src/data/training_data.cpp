@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <numeric>
 
 #include "digits/core/random.h"
 #include "digits/ink/compose.h"
@@ -104,7 +105,7 @@ Result<std::vector<PenDigit>> not_digits(const DataOptions& options,
   std::vector<PenDigit> out;
   auto add = [&out](const InkSample& sample) {
     std::vector<size_t> all(sample.strokes.size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    std::iota(all.begin(), all.end(), size_t{0});
     PenDigit d = pen_digit_of(sample.strokes, all);
     d.label = kNotDigit;
     out.push_back(std::move(d));
@@ -186,8 +187,7 @@ Result<Dataset> load_data(const std::vector<std::string>& paths, const DataOptio
     if (!others) return others.error();
     Dataset part =
         draw_pen_digits(*others, options, static_cast<int64_t>(paths.size()), pen_digits);
-    part.origin.writer.fill_(-1);
-    part.origin.pen.fill_(-1);
+    part.origin.pen.fill_(-1);  // writer and sample are -1 already: pen_digit_of sets none
     parts.push_back(std::move(part));
     any_pen = true;
   }

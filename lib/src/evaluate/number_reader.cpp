@@ -107,13 +107,11 @@ void judge(NumberReading& reading, const NumberReaderOptions& options) {
   reading.number = !reading.digits.empty();
   reading.confidence = 1;
   // A writer's 1s lean alike: 1s leaning apart are the straight strokes of a V, W, M, N or X.
-  double most_left = 0, most_right = 0;
-  bool any_one = false;
+  // Without two 1s the spread is -infinity or 0, never over the bound.
+  double most_left = std::numeric_limits<double>::infinity(), most_right = -most_left;
   for (const ReadDigit& d : reading.digits) {
     if (d.digit != 1) continue;
-    most_left = any_one ? std::min(most_left, d.lean) : d.lean;
-    most_right = any_one ? std::max(most_right, d.lean) : d.lean;
-    any_one = true;
+    most_left = std::min(most_left, d.lean), most_right = std::max(most_right, d.lean);
   }
   if (most_right - most_left > options.reject_lean) reading.number = false;
   for (const ReadDigit& d : reading.digits) {

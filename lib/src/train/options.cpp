@@ -9,9 +9,7 @@ namespace digits {
 
 namespace {
 
-using namespace option_kinds;
-using detail::format_real;
-using detail::parse_number;
+using namespace option_kinds;  // with detail::format_real and parse_number
 
 std::string arch_help() {
   std::string s = "Architecture:";
