@@ -2,9 +2,9 @@
 // table is complete and consistent; one codec stores every value exactly; one set of bounds refuses
 // bad values from the command line and from checkpoints alike; a resumed run's command line
 // changes only what it names; recipes set only valid options, which those given override; the
-// "options differ" message names each difference.
+// "options differ" message names each difference; TrainConfig's options round-trip, and options
+// added later are off in older checkpoints.
 #include "digits/train/options.h"
-#include "digits/train/recipes.h"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "digits/train/recipes.h"
 #include "options_cli.h"
 
 namespace digits {
@@ -229,6 +230,64 @@ TEST(Options, OlderCheckpointsReadAbsentOptionsAsDefaultsAndUnknownOnesAreRefuse
   auto unknown = decode_options(stored);
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("colour"), std::string::npos);
+}
+
+TEST(TrainConfig, OptionsRoundTrip) {
+  TrainConfig c;
+  c.data_paths = {"a.csv", "b.csv.gz"};
+  c.lr = 0.0123;
+  c.model.arch = Arch::kSeed;
+  c.augment.enabled = false;
+  c.seed = 12345678901ULL;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->to_options(), c.to_options());
+  auto options = c.to_options();
+  options["colour"] = "blue";
+  EXPECT_FALSE(TrainConfig::from_options(options));
+}
+
+TEST(TrainConfig, ElasticOptionsRoundTripAndAreOffInOlderCheckpoints) {
+  TrainConfig c;
+  c.data_paths = {"a.csv"};
+  c.augment.elastic_px = 1.5;
+  c.augment.elastic_sigma = 3.25;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_DOUBLE_EQ(back->augment.elastic_px, 1.5);
+  EXPECT_DOUBLE_EQ(back->augment.elastic_sigma, 3.25);
+  auto older = c.to_options();  // as written before the option existed
+  older.erase("elastic");
+  older.erase("elastic-sigma");
+  auto old = TrainConfig::from_options(older);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->augment.elastic_px, 0.0);
+}
+
+// An option added after checkpoints existed: `value` survives to_options/from_options under
+// `key`, and a checkpoint written before the option (no key) reads as 0, off.
+void expect_round_trip_and_off_in_older_checkpoints(double TrainConfig::*option,
+                                                    const std::string& key, double value) {
+  TrainConfig c;
+  c.data_paths = {"a.csv"};
+  c.*option = value;
+  auto back = TrainConfig::from_options(c.to_options());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_DOUBLE_EQ((*back).*option, value) << key;
+  auto older = c.to_options();  // as written before the option existed
+  older.erase(key);
+  auto old = TrainConfig::from_options(older);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ((*old).*option, 0.0) << key;
+}
+
+TEST(TrainConfig, LabelSmoothingRoundTripsAndIsOffInOlderCheckpoints) {
+  expect_round_trip_and_off_in_older_checkpoints(&TrainConfig::label_smoothing, "label-smoothing",
+                                                 0.1);
+}
+
+TEST(TrainConfig, MixupRoundTripsAndIsOffInOlderCheckpoints) {
+  expect_round_trip_and_off_in_older_checkpoints(&TrainConfig::mixup, "mixup", 0.2);
 }
 
 }  // namespace
