@@ -70,6 +70,9 @@ int predict_ink(const PredictOptions& o, const digits::Predictor& predictor,
   if (!excluded.empty() && o.compose == 0) {
     return fail(kProgram, "--exclude with --ink needs --compose (it leaves out pen digits)");
   }
+  static_assert(digits::NumberReaderOptions{}.min_confidence == kDefaultMinConfidence);
+  digits::NumberReaderOptions reader;
+  reader.min_confidence = o.min_confidence;
   auto samples = samples_of(o, excluded);
   if (!samples) return fail(kProgram, samples.error());
   const auto& ink = samples->ink;
@@ -89,7 +92,7 @@ int predict_ink(const PredictOptions& o, const digits::Predictor& predictor,
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; ++i) {
     const digits::InkSample& sample = ink[static_cast<size_t>(i)];
-    auto reading = digits::read_number(predictor, sample.strokes);
+    auto reading = digits::read_number(predictor, sample.strokes, reader);
     std::printf("%s number=%s confidence=%.4f", samples->names[static_cast<size_t>(i)].c_str(),
                 reading.text().c_str(), reading.confidence);
     if (!sample.label.empty()) std::printf(" truth=%s", sample.label.c_str());

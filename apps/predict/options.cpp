@@ -61,6 +61,13 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
   app.add_option("--compose-seed", o.compose_seed, "The composer's seed")
       ->needs(compose_opt)
       ->capture_default_str();
+  app.add_option("--min-confidence", o.min_confidence,
+                 "With --ink: a number whose least sure digit is read with less confidence than "
+                 "this is no number; higher turns more letters and more real numbers into none "
+                 "(docs/numbers.md measures both)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs(ink_opt)
+      ->capture_default_str();
   app.add_option("--misread-png", o.misread_png,
                  "Labelled data: draw every misread digit, as the network saw it, on a contact "
                  "sheet here (PNG; captions TRUE>READ), atomically")

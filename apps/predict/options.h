@@ -6,11 +6,16 @@
 #include <string>
 #include <vector>
 
+// A digit read with less confidence makes the ink "no number": NumberReaderOptions' bar (ink.cpp
+// checks that the two agree; this file stays free of LibTorch's headers).
+inline constexpr double kDefaultMinConfidence = 0.5;
+
 struct PredictOptions {
   std::vector<std::string> checkpoints, csvs, excludes;
   std::vector<std::string> inks;  // --ink: read written numbers from these files
   int64_t compose = 0;            // --compose N: numbers composed from the --ink digits
   uint64_t compose_seed = 1;
+  double min_confidence = kDefaultMinConfidence;  // --min-confidence
   std::string out, probabilities_out, misread_png, confusion_png;
   bool tta = false, holdout = false, quiet = false;
   int64_t batch_size = 1000, limit = -1;

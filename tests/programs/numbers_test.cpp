@@ -88,6 +88,45 @@ TEST(NumberPrograms, ComposedNumbersAreSeededAndScored) {
       << a.describe();
 }
 
+TEST(NumberPrograms, MinConfidenceIsTheBarOfNoNumber) {
+  TempDir dir;
+  const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
+  ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
+  testing::write_file(dir.file("pen.tes"), testing::synthetic_unipen(4, 3, 9));
+  // How many of the same 12 composed numbers read as none under a bar (none: the default).
+  auto none_under = [&](const std::string& bar) {
+    std::vector<std::string> args = {"--checkpoint", dir.file("run/best.pt"), "--ink",
+                                     dir.file("pen.tes")};
+    if (!bar.empty()) args.insert(args.end(), {"--min-confidence", bar});
+    const Outcome o =
+        run(command(kPredict, "--threads 1 --quiet --compose 12", args), dir.file("predict" + bar));
+    EXPECT_TRUE(o.exited && o.code == 0) << o.describe();
+    int none = 0;
+    for (const std::string& line : lines(o.out)) {
+      none += line.rfind("composed:", 0) == 0 && line.find(" number=none ") != std::string::npos;
+    }
+    return none;
+  };
+  const int lowest = none_under("0"), usual = none_under(""), highest = none_under("1");
+  EXPECT_LE(lowest, usual);
+  EXPECT_LE(usual, highest);
+  EXPECT_LT(lowest, highest);           // the bar, not another rule, decides here
+  EXPECT_EQ(usual, none_under("0.5"));  // the default is the reader's own bar
+  // No digit of a few steps' network is sure beyond doubt: the highest bar reads nothing.
+  EXPECT_EQ(highest, 12);
+  // A bar outside [0, 1], or one without --ink, is refused by name.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--ink", dir.file("pen.tes"), "--min-confidence", "1.5"},
+        std::vector<std::string>{"--data", dir.file("pen.tes"), "--min-confidence", "0.4"}}) {
+    std::vector<std::string> all = {"--checkpoint", dir.file("run/best.pt")};
+    all.insert(all.end(), args.begin(), args.end());
+    const Outcome o = run(command(kPredict, "--threads 1 --quiet", all), dir.file("bad"));
+    ASSERT_TRUE(o.exited) << o.describe();
+    EXPECT_EQ(o.code, 2) << o.describe();
+    EXPECT_NE(o.err.find("--min-confidence"), std::string::npos) << o.describe();
+  }
+}
+
 TEST(NumberPrograms, MistakesWithInkAreOneLineErrors) {
   TempDir dir;
   const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
