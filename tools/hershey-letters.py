@@ -18,6 +18,11 @@ model learnt from letters of other fonts than the one its letters are measured o
 
   tools/hershey-letters.py --font futural --font scripts --font greek --letters-only \
       --skip OolI --variants 8 --seed 2 --out data/not-digits.inkml
+
+With --parts it writes, instead of whole glyphs, the pieces a number reader may cut a glyph of
+several strokes into: each run of neighbouring strokes (in the order of their horizontal
+centres, as the reader forms candidate digits) short of the whole glyph, such as the arch of an
+n or the bowl of a P, leaving out single straight strokes (a 1 or a bar of a digit).
 """
 import argparse
 import math
@@ -81,6 +86,27 @@ def variant(strokes, rng):
     return out
 
 
+def straight(stroke):
+    """Whether a stroke runs nearly straight: its ink at most 5% longer than its chord."""
+    ink = sum(math.dist(stroke[k - 1], stroke[k]) for k in range(1, len(stroke)))
+    return ink <= 1.05 * math.dist(stroke[0], stroke[-1])
+
+
+def parts(strokes):
+    """The runs of neighbouring strokes (by horizontal centre) short of the whole glyph, each in
+    writing order, without single straight strokes."""
+    centre = lambda k: (min(x for x, _ in strokes[k]) + max(x for x, _ in strokes[k])) / 2
+    order = sorted(range(len(strokes)), key=centre)
+    out = []
+    for count in range(1, len(strokes)):
+        for first in range(len(strokes) - count + 1):
+            run = sorted(order[first : first + count])
+            if count == 1 and straight(strokes[run[0]]):
+                continue
+            out.append([strokes[k] for k in run])
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--fonts", default="/usr/share/hershey-fonts")
@@ -91,6 +117,8 @@ def main():
                    help=f"a font to write (repeat; default {' '.join(FONTS)})")
     p.add_argument("--letters-only", action="store_true", help="leave the digits out")
     p.add_argument("--skip", default="", help="characters to leave out, e.g. OolI")
+    p.add_argument("--parts", action="store_true",
+                   help="write the pieces of glyphs of several strokes instead of whole glyphs")
     a = p.parse_args()
     rng = random.Random(a.seed)
     fonts = a.font or FONTS
@@ -107,19 +135,23 @@ def main():
             if index >= len(g) or not g[index]:
                 continue
             for _ in range(a.variants):
-                ids = []
-                for stroke in variant(g[index], rng):
-                    ids.append(f"t{len(traces)}")
-                    pts = ", ".join(f"{x:.2f} {y:.2f}" for x, y in stroke)
-                    traces.append(f'  <trace xml:id="{ids[-1]}">{pts}</trace>')
-                views = "".join(f'<traceView traceDataRef="#{t}"/>' for t in ids)
-                groups.append(
-                    f'  <traceGroup><annotation type="truth">{escape(ch)}</annotation>'
-                    f'<annotation type="writer">{font}</annotation>{views}</traceGroup>')
+                glyph = variant(g[index], rng)
+                for piece in parts(glyph) if a.parts else [glyph]:
+                    ids = []
+                    for stroke in piece:
+                        ids.append(f"t{len(traces)}")
+                        pts = ", ".join(f"{x:.2f} {y:.2f}" for x, y in stroke)
+                        traces.append(f'  <trace xml:id="{ids[-1]}">{pts}</trace>')
+                    views = "".join(f'<traceView traceDataRef="#{t}"/>' for t in ids)
+                    truth = escape(ch) + (" (part)" if a.parts else "")
+                    groups.append(
+                        f'  <traceGroup><annotation type="truth">{truth}</annotation>'
+                        f'<annotation type="writer">{font}</annotation>{views}</traceGroup>')
     with open(a.out, "w") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ink xmlns="http://www.w3.org/2003/InkML">\n')
         f.write("\n".join(traces + groups) + "\n</ink>\n")
-    print(f"{a.out}: {len(groups)} glyphs of {len(fonts)} fonts")
+    what = "pieces of glyphs" if a.parts else "glyphs"
+    print(f"{a.out}: {len(groups)} {what} of {len(fonts)} fonts")
 
 
 if __name__ == "__main__":
