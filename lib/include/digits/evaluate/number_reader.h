@@ -69,11 +69,12 @@ struct NumberReaderOptions {
   double cross_penalty = 0.043;    // when a stroke of one digit crosses a stroke of its neighbour
   double spacing_weight = 1.014;   // times the space between neighbours in H, within [-1, 1]
   double merge_penalty = 0.002;    // times the network's confidence in the two as one digit
-  // "No number": a digit read with less confidence than this, wider than reject_wide H, with
-  // more ink than reject_ink H or strokes turning more than reject_turning full turns (a
-  // scribble): each bound is beyond what 99.9% of the training writers' digits reach
-  // (docs/numbers.md).
-  double min_confidence = 0.5;
+  // "No number": a digit read with less confidence than this (the highest bar that read the
+  // training writers' numbers as well as the model before did; docs/numbers.md has what each
+  // bar buys), wider than reject_wide H, with more ink than reject_ink H or strokes turning more
+  // than reject_turning full turns (a scribble): each of the last three beyond what 99.9% of
+  // the training writers' digits reach.
+  double min_confidence = 0.4;
   double reject_wide = 2.5;
   double reject_ink = 6.0;
   double reject_turning = 3.5;
