@@ -222,7 +222,7 @@ TEST(NumberReaderPretrained, AScribbleIsNoNumber) {
   ASSERT_TRUE(p) << p.error().message;
   InkStroke spiral, zigzag;
   for (int i = 0; i <= 400; ++i) {
-    const double a = i * 4 * 2 * 3.14159265358979 / 400, r = 10 + 40.0 * i / 400;
+    const double a = i * 4 * 2 * detail::kPi / 400, r = 10 + 40.0 * i / 400;
     spiral.push_back({100 + r * std::cos(a), 100 + r * std::sin(a)});
   }
   for (int i = 0; i <= 40; ++i) zigzag.push_back({i % 2 ? 100.0 : 0.0, 2.5 * i});
@@ -233,11 +233,11 @@ TEST(NumberReaderPretrained, AScribbleIsNoNumber) {
   }
 }
 
-// Half of a circle of radius r about (cx, cy), from angle `from` to `to` in degrees (y down).
+// An arc of the circle of radius r about (cx, cy), from angle `from` to `to` in degrees (y down).
 InkStroke arc(double cx, double cy, double r, double from, double to) {
   InkStroke s;
   for (int i = 0; i <= 16; ++i) {
-    const double a = (from + (to - from) * i / 16) * 3.14159265358979 / 180;
+    const double a = (from + (to - from) * i / 16) * detail::kPi / 180;
     s.push_back({cx + r * std::cos(a), cy + r * std::sin(a)});
   }
   return s;
