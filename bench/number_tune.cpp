@@ -118,6 +118,18 @@ int main(int argc, char** argv) {
   app.add_option("--min-confidence", defaults.min_confidence,
                  "No number when a digit is read with less confidence")
       ->capture_default_str();
+  app.add_option("--corner-lean", defaults.reject_corner_lean,
+                 "No number: neighbouring 1s meeting end to end leaning more apart (degrees)")
+      ->capture_default_str();
+  app.add_option("--corner-distance", defaults.corner_distance,
+                 "Ends of neighbouring 1s this close (in H) meet")
+      ->capture_default_str();
+  bool sweep_corner = false;
+  app.add_flag("--sweep-corner", sweep_corner, "Report every corner bound of a grid");
+  std::vector<std::string> letters_files;
+  app.add_option("--letters", letters_files,
+                 "InkML of ink that is not a number (tools/hershey-letters.py): also report the "
+                 "share of its samples labelled other than digits that read as no number");
   app.add_option("--write-inkml", write_inkml,
                  "Also write the first fold's numbers here as InkML (test fixtures)");
   CLI11_PARSE(app, argc, argv);
@@ -144,6 +156,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fold %zu: writers %lld-%lld, %lld numbers read in %.1f s\n", f + 1,
                  static_cast<long long>(mine.front()), static_cast<long long>(mine.back()),
                  static_cast<long long>(count), s);
+  }
+  // Ink that is not a number, read once like the folds.
+  Fold letters;
+  for (const auto& path : letters_files) {
+    auto samples = digits::load_inkml(path);
+    if (!samples) return std::fprintf(stderr, "%s\n", samples.error().message.c_str()), 1;
+    for (auto& s : *samples) {
+      if (s.label.empty() || s.label.find_first_not_of("0123456789") == std::string::npos) continue;
+      letters.candidates.push_back(digits::number_candidates(*predictor, s.strokes, defaults));
+      letters.numbers.push_back(std::move(s));
+    }
   }
   // What the segmentation costs: the numbers whose digits are runs of the centre order (the only
   // segmentations the reader can find), and those read exactly when cut where the truth cuts.
@@ -238,13 +261,29 @@ int main(int argc, char** argv) {
     std::printf(
         "bonus %.2f gap %.2f wide %.2f short %.2f below %.2f overlap %.2f cross %.2f min_conf %.2f "
         "| "
-        "exact %.4f %.4f digits %.4f %.4f rejected %.4f %.4f\n",
+        "exact %.4f %.4f digits %.4f %.4f rejected %.4f %.4f",
         o.digit_bonus, o.gap_penalty, o.wide_penalty, o.short_penalty, o.short_height,
         o.overlap_penalty, o.cross_penalty, o.min_confidence, a.exact, b.exact, a.digits, b.digits,
         a.rejected, b.rejected);
+    if (!letters.numbers.empty()) {
+      std::printf(" | not numbers read as none %.4f of %zu", score(letters, o).rejected,
+                  letters.numbers.size());
+    }
+    std::printf("\n");
     return std::min(a.exact, b.exact);
   };
   report(defaults);
+  if (sweep_corner) {
+    std::printf("neighbouring 1s meeting end to end (distance in H, leaning apart in degrees):\n");
+    for (double distance : {0.05, 0.1, 0.15, 0.2}) {
+      for (double lean : {5.0, 10.0, 15.0, 20.0, 30.0}) {
+        NumberReaderOptions o = defaults;
+        o.corner_distance = distance, o.reject_corner_lean = lean;
+        std::printf("distance %.2f lean %4.1f: ", distance, lean);
+        report(o);
+      }
+    }
+  }
   // A structured perceptron over the decoder: where it cuts a number otherwise than the truth,
   // the weights move towards the truth's features and away from its own; the average of the
   // weights over every step is the result. Learnt on one fold, scored on the other, then learnt

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -22,8 +23,8 @@
 namespace digits {
 namespace {
 
-// Candidates for `n` strokes side by side, each stroke 0.6 H wide with 0.2 H between them, every
-// run read as `digit` with confidence `conf(first, count)`.
+// Candidates for `n` strokes side by side, each stroke 0.6 H wide with 0.2 H between them (their
+// ends as far apart), every run read as `digit` with confidence `conf(first, count)`.
 template <typename Conf>
 NumberCandidates made(size_t n, size_t most, Conf conf) {
   NumberCandidates c;
@@ -31,6 +32,13 @@ NumberCandidates made(size_t n, size_t most, Conf conf) {
   for (size_t k = 0; k < n; ++k) c.order.push_back(k);
   c.index.assign(n, std::vector<int64_t>(most, -1));
   c.crosses.assign(n, std::vector<char>(n, 0));
+  c.ends_apart.assign(n, std::vector<double>(n, 0.0));
+  for (size_t a = 0; a < n; ++a) {
+    for (size_t b = 0; b < n; ++b) {
+      const double between = static_cast<double>(std::max(a, b) - std::min(a, b));
+      c.ends_apart[a][b] = a == b ? 0 : 0.8 * between - 0.6;  // the space between them
+    }
+  }
   for (size_t first = 0; first < n; ++first) {
     for (size_t count = 1; count <= most && first + count <= n; ++count) {
       DigitCandidate d;
@@ -111,6 +119,17 @@ TEST(NumberReader, LeanIsTheSlantOfTheInksLongAxis) {
   EXPECT_EQ(lean_degrees(moments_of({{3, 3}})), 0) << "a dot has no length";
 }
 
+// Ends apart: the nearest of the four pairs of ends, whatever way each stroke was drawn.
+TEST(NumberReader, EndsApartIsTheNearestPairOfEnds) {
+  using detail::ends_apart;
+  const InkStroke down = {{0, 0}, {1, 5}, {0, 10}}, up = {{4, 10}, {5, 5}, {3, 0}};
+  EXPECT_DOUBLE_EQ(ends_apart(down, up), 3);  // the tops, (0, 0) and (3, 0)
+  EXPECT_DOUBLE_EQ(ends_apart(up, down), 3);
+  EXPECT_DOUBLE_EQ(ends_apart(down, {{0, 10}, {9, 10}}), 0) << "a corner";
+  EXPECT_DOUBLE_EQ(ends_apart(down, {{5, 5}}), std::hypot(5, 5)) << "a dot is both its ends";
+  EXPECT_TRUE(std::isinf(ends_apart(down, {})));
+}
+
 // A writer's 1s lean alike; two 1s leaning apart (a V in two strokes) are no number.
 TEST(NumberReader, OnesLeaningApartAreNoNumber) {
   auto c = made(2, 2, [](size_t, size_t count) { return count == 1 ? 0.99f : 0.1f; });
@@ -132,6 +151,32 @@ TEST(NumberReader, OnesLeaningApartAreNoNumber) {
   EXPECT_EQ(lean(20, -20).digits.size(), 2u) << "the best reading is still there to show";
   o.reject_lean = 45;
   EXPECT_EQ(lean(20, -20).text(), "11");
+}
+
+// Two 1s whose strokes meet end to end at an angle are the corner of a letter (an N, the middle of
+// an M); touching 1s that stand side by side, or 1s apart, are 1s.
+TEST(NumberReader, OnesMeetingEndToEndAtAnAngleAreNoNumber) {
+  auto c = made(2, 2, [](size_t, size_t count) { return count == 1 ? 0.99f : 0.1f; });
+  for (auto& d : c.candidates) {
+    if (d.count != 1) continue;
+    d.digit = 1;
+    d.probabilities.fill(0.01f / 9);
+    d.probabilities[1] = d.confidence;
+  }
+  const NumberReaderOptions o;
+  ASSERT_LT(25, o.reject_lean) << "the lean rule alone would not say none below";
+  auto read = [&](double left, double right, double apart) {
+    c.candidates[static_cast<size_t>(c.index[0][0])].lean = left;
+    c.candidates[static_cast<size_t>(c.index[1][0])].lean = right;
+    c.ends_apart[0][1] = c.ends_apart[1][0] = apart;
+    return decode_number(c, o);
+  };
+  EXPECT_EQ(read(0, 25, 0.2).text(), "11") << "1s apart";
+  EXPECT_EQ(read(0, 25, 0.01).text(), "none") << "a corner";
+  EXPECT_EQ(read(0, 25, 0.01).digits.size(), 2u);
+  EXPECT_NEAR(read(0, 25, 0.01).digits[0].ends_to_next, 0.01, 1e-12);
+  EXPECT_EQ(read(3, 6, 0.01).text(), "11") << "touching, side by side";
+  EXPECT_EQ(read(-25, 0, o.corner_distance).text(), "none") << "the bound meets";
 }
 
 TEST(NumberReader, NoInkReadsAsNoNumber) {
@@ -270,6 +315,18 @@ TEST(NumberReaderPretrained, LettersAreNoNumber) {
   for (const auto& [name, ink] : letters) {
     const auto r = read_number(*p, ink);
     EXPECT_EQ(r.text(), "none") << name;
+  }
+  // An N and an M of straight strokes leaning little apart read as 1s, but their strokes meet
+  // end to end at an angle: the corner rule, not the lean rule, makes them no number.
+  const std::vector<InkStroke> big_n = {{{0, 40}, {0, 0}}, {{0, 0}, {16, 40}}, {{16, 40}, {16, 0}}};
+  const std::vector<InkStroke> big_m = {
+      {{0, 40}, {0, 0}}, {{0, 0}, {12, 30}}, {{12, 30}, {24, 0}}, {{24, 0}, {24, 40}}};
+  NumberReaderOptions no_corner;
+  no_corner.reject_corner_lean = 180;
+  for (const auto& [name, ink] : {std::pair{"N", big_n}, std::pair{"M", big_m}}) {
+    EXPECT_EQ(read_number(*p, ink).text(), "none") << name;
+    const auto without = read_number(*p, ink, no_corner).text();
+    EXPECT_EQ(without, std::string(ink.size(), '1')) << name;
   }
 }
 

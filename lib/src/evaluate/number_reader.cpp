@@ -15,6 +15,7 @@ namespace digits {
 
 namespace {
 
+using detail::ends_apart;
 using detail::InkMoments;
 using detail::inner_gap;
 using detail::lean_degrees;
@@ -114,6 +115,14 @@ void judge(NumberReading& reading, const NumberReaderOptions& options) {
     most_left = std::min(most_left, d.lean), most_right = std::max(most_right, d.lean);
   }
   if (most_right - most_left > options.reject_lean) reading.number = false;
+  // Two 1s meeting end to end at an angle are a corner of a letter: a writer's 1s stand apart.
+  for (size_t i = 0; i + 1 < reading.digits.size(); ++i) {
+    const ReadDigit &a = reading.digits[i], &b = reading.digits[i + 1];
+    if (a.digit == 1 && b.digit == 1 && a.ends_to_next <= options.corner_distance &&
+        std::fabs(a.lean - b.lean) > options.reject_corner_lean) {
+      reading.number = false;
+    }
+  }
   for (const ReadDigit& d : reading.digits) {
     reading.confidence *= d.confidence;
     if (d.confidence < options.min_confidence ||
@@ -156,10 +165,12 @@ NumberCandidates number_candidates(const Predictor& predictor,
 
   const size_t n = c.order.size();
   c.crosses.assign(n, std::vector<char>(n, 0));
+  c.ends_apart.assign(n, std::vector<double>(n, 0.0));
   for (size_t a = 0; a < n; ++a) {
     for (size_t b = a + 1; b < n; ++b) {
       const size_t p = c.order[a], q = c.order[b];
       c.crosses[a][b] = c.crosses[b][a] = strokes_cross(strokes[p], spans[p], strokes[q], spans[q]);
+      c.ends_apart[a][b] = c.ends_apart[b][a] = ends_apart(strokes[p], strokes[q]) / c.height;
     }
   }
   const auto most = static_cast<size_t>(std::max<int64_t>(1, options.max_strokes));
@@ -284,6 +295,14 @@ NumberReading decode_number(const NumberCandidates& c, const NumberReaderOptions
     r.x0 = d->x0, r.y0 = d->y0, r.x1 = d->x1, r.y1 = d->y1;
     r.ink = d->ink, r.turning = d->turning, r.lean = d->lean;
     reading.digits.push_back(std::move(r));
+  }
+  for (size_t i = 0; i + 1 < chosen.size() && c.ends_apart.size() == n; ++i) {
+    const DigitCandidate &a = *chosen[i], &b = *chosen[i + 1];
+    double& least = reading.digits[i].ends_to_next;
+    for (size_t p = a.first; p < a.first + a.count; ++p) {
+      for (size_t q = b.first; q < b.first + b.count; ++q)
+        least = std::min(least, c.ends_apart[p][q]);
+    }
   }
   judge(reading, options);
   return reading;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace digits::detail {
 
@@ -112,6 +113,16 @@ bool strokes_cross(const InkStroke& p, const Span& ps, const InkStroke& q, const
     }
   }
   return false;
+}
+
+double ends_apart(const InkStroke& p, const InkStroke& q) {
+  double best = std::numeric_limits<double>::infinity();
+  if (p.empty() || q.empty()) return best;
+  for (const InkPoint& a : {p.front(), p.back()}) {
+    for (const InkPoint& b : {q.front(), q.back()})
+      best = std::min(best, std::hypot(a.x - b.x, a.y - b.y));
+  }
+  return best;
 }
 
 }  // namespace digits::detail

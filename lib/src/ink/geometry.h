@@ -61,4 +61,8 @@ bool segments_cross(const InkPoint& a, const InkPoint& b, const InkPoint& c, con
 // Whether two strokes (with their boxes) cross anywhere.
 bool strokes_cross(const InkStroke& p, const Span& ps, const InkStroke& q, const Span& qs);
 
+// The least distance between an end of `p` and an end of `q` (infinity when one is empty): the
+// strokes of a corner, as of a V or an M, meet end to end.
+double ends_apart(const InkStroke& p, const InkStroke& q);
+
 }  // namespace digits::detail

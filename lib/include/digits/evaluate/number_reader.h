@@ -17,12 +17,14 @@
 //     number reads exactly as render_pen_digit and the network read it before. The number's
 //     confidence is the product of its digits' confidences. When a digit's
 //     confidence is under `min_confidence`, or a digit is far from the shape of one (wider than
-//     `reject_wide` H, or more ink or turning than a digit has), or its 1s lean apart (the
-//     straight strokes of a letter), the ink is "no number".
+//     `reject_wide` H, or more ink or turning than a digit has), or its 1s lean apart or two
+//     of them meet end to end at an angle (the straight strokes of a letter), the ink is "no
+//     number".
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -81,6 +83,11 @@ struct NumberReaderOptions {
   // Two digits read as 1 whose leans differ by more than this many degrees: a writer's 1s lean
   // alike, the straight strokes of a V, W, M, N or X do not (docs/numbers.md).
   double reject_lean = 45;
+  // Two neighbouring 1s whose strokes meet end to end (ends within corner_distance H) and lean
+  // more than reject_corner_lean degrees apart: a corner of a V, W, M or N, where a writer's
+  // two 1s stand side by side (docs/numbers.md).
+  double corner_distance = 0.1;
+  double reject_corner_lean = 15;
 };
 
 // A candidate digit: consecutive strokes in centre order [first, first + count).
@@ -106,6 +113,9 @@ struct NumberCandidates {
   std::vector<std::vector<int64_t>> index;
   // crosses[a][b]: whether the strokes at positions a and b of `order` cross each other
   std::vector<std::vector<char>> crosses;
+  // ends_apart[a][b]: the least distance, in H, between an end of the stroke at position a of
+  // `order` and an end of the one at b
+  std::vector<std::vector<double>> ends_apart;
 };
 
 struct ReadDigit {
@@ -115,6 +125,9 @@ struct ReadDigit {
   std::vector<size_t> strokes;  // indices into the strokes read, ascending
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   double ink = 0, turning = 0, lean = 0;  // as DigitCandidate has them
+  // The least distance, in H, between an end of its strokes and an end of the next digit's
+  // (infinity for the last digit).
+  double ends_to_next = std::numeric_limits<double>::infinity();
 };
 
 struct NumberReading {
