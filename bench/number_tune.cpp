@@ -4,11 +4,16 @@
 // writers in the first and the second half of the file's writer numbers), reads every candidate
 // once, then learns the decoder's weights by a structured perceptron on one fold and scores them
 // on the other, and learns them on both for the library's defaults. Never given the test writers.
+// It also says why numbers read as no number, what the letters of --letters read as, and what
+// each bound of "no number" buys (--sweep-bar, --sweep-ink, --sweep-corner).
 //
 //   digits-number-tune --checkpoint checkpoints/pretrained.pt
 //       --pen ../shared/pen/pendigits-orig.tra.gz --count 1000 --learn 5
+//   digits-number-tune --pen data/pen/pendigits-orig.tra.gz --count 2000 --min-digits 1
+//       --max-digits 12 --letters letters.inkml --sweep-bar
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -21,74 +26,16 @@
 #include "digits/ink/compose.h"
 #include "digits/ink/inkml.h"
 #include "digits/ink/unipen.h"
-
-namespace {
+#include "number_folds.h"
 
 using digits::NumberCandidates;
 using digits::NumberReaderOptions;
-
-struct Fold {
-  std::vector<digits::InkSample> numbers;
-  std::vector<NumberCandidates> candidates;
-};
-
-struct Score {
-  double exact = 0, digits = 0, rejected = 0;
-};
-
-using Runs = std::vector<std::pair<size_t, size_t>>;
-
-// The truth's digits as runs (first, count) of the centre order; empty where they are not runs.
-Runs truth_runs(const digits::InkSample& s, const NumberCandidates& c) {
-  std::vector<size_t> part_of(s.strokes.size());
-  for (size_t p = 0; p < s.parts.size(); ++p) {
-    for (size_t k : s.parts[p].strokes) part_of[k] = p;
-  }
-  Runs runs;
-  size_t first = 0;
-  for (size_t p = 0; p < s.parts.size(); ++p) {
-    const size_t count = s.parts[p].strokes.size();
-    if (count == 0 || first + count > c.order.size() || count > c.index[first].size()) return {};
-    for (size_t k = first; k < first + count; ++k) {
-      if (part_of[c.order[k]] != p) return {};
-    }
-    runs.emplace_back(first, count);
-    first += count;
-  }
-  return first == c.order.size() ? runs : Runs{};
-}
-
-// A reading's digits as runs of the centre order.
-Runs read_runs(const digits::NumberReading& r, const NumberCandidates& c) {
-  std::vector<size_t> position(c.order.size());
-  for (size_t k = 0; k < c.order.size(); ++k) position[c.order[k]] = k;
-  Runs runs;
-  for (const auto& d : r.digits) {
-    size_t first = c.order.size();
-    for (size_t k : d.strokes) first = std::min(first, position[k]);
-    runs.emplace_back(first, d.strokes.size());
-  }
-  return runs;
-}
-
-Score score(const Fold& fold, const NumberReaderOptions& o) {
-  size_t exact = 0, errors = 0, total = 0, rejected = 0;
-  for (size_t i = 0; i < fold.numbers.size(); ++i) {
-    const auto reading = digits::decode_number(fold.candidates[i], o);
-    std::string read;
-    for (const auto& d : reading.digits) read += static_cast<char>('0' + d.digit);
-    const std::string& truth = fold.numbers[i].label;
-    exact += reading.number && read == truth;
-    rejected += !reading.number;
-    errors += reading.number ? digits::edit_distance(read, truth) : truth.size();
-    total += truth.size();
-  }
-  const auto n = static_cast<double>(fold.numbers.size());
-  return {static_cast<double>(exact) / n, 1.0 - static_cast<double>(errors) / total,
-          static_cast<double>(rejected) / n};
-}
-
-}  // namespace
+using number_tune::Fold;
+using number_tune::read_runs;
+using number_tune::Score;
+using number_tune::score;
+using number_tune::truth_runs;
+using number_tune::why_none;
 
 int main(int argc, char** argv) {
   CLI::App app{"Learns the number reader's weights on composed numbers, in two writer folds"};
@@ -118,13 +65,17 @@ int main(int argc, char** argv) {
   app.add_option("--min-confidence", defaults.min_confidence,
                  "No number when a digit is read with less confidence")
       ->capture_default_str();
+  app.add_option("--reject-ink", defaults.reject_ink, "No number: a digit with more ink (H)")
+      ->capture_default_str();
   app.add_option("--corner-lean", defaults.reject_corner_lean,
                  "No number: neighbouring 1s meeting end to end leaning more apart (degrees)")
       ->capture_default_str();
   app.add_option("--corner-distance", defaults.corner_distance,
                  "Ends of neighbouring 1s this close (in H) meet")
       ->capture_default_str();
-  bool sweep_corner = false;
+  bool sweep_corner = false, sweep_bar = false, sweep_ink = false;
+  app.add_flag("--sweep-ink", sweep_ink, "Report a range of bounds of ink per digit");
+  app.add_flag("--sweep-bar", sweep_bar, "Report a range of confidence bars");
   app.add_flag("--sweep-corner", sweep_corner, "Report every corner bound of a grid");
   std::vector<std::string> letters_files;
   app.add_option("--letters", letters_files,
@@ -273,6 +224,24 @@ int main(int argc, char** argv) {
     return std::min(a.exact, b.exact);
   };
   report(defaults);
+  for (const Fold& fold : folds) why_none(fold, defaults);
+  if (sweep_ink) {
+    std::printf("the bound of ink per digit (H):\n");
+    for (double ink : {6.0, 7.0, 8.0, 10.0, 12.0}) {
+      NumberReaderOptions o = defaults;
+      o.reject_ink = ink;
+      std::printf("ink %4.1f: ", ink);
+      report(o);
+    }
+  }
+  if (sweep_bar) {
+    std::printf("the confidence bar of no number:\n");
+    for (double bar : {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5}) {
+      NumberReaderOptions o = defaults;
+      o.min_confidence = bar;
+      report(o);
+    }
+  }
   if (sweep_corner) {
     std::printf("neighbouring 1s meeting end to end (distance in H, leaning apart in degrees):\n");
     for (double distance : {0.05, 0.1, 0.15, 0.2}) {
