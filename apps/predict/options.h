@@ -8,7 +8,7 @@
 
 // A digit read with less confidence makes the ink "no number": NumberReaderOptions' bar (ink.cpp
 // checks that the two agree; this file stays free of LibTorch's headers).
-inline constexpr double kDefaultMinConfidence = 0.4;
+inline constexpr double kDefaultMinConfidence = 0.2;
 
 struct PredictOptions {
   std::vector<std::string> checkpoints, csvs, excludes;

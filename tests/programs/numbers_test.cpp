@@ -122,7 +122,7 @@ TEST(NumberPrograms, MinConfidenceIsTheBarOfNoNumber) {
   EXPECT_LE(lowest, usual);
   EXPECT_LE(usual, highest);
   EXPECT_LT(lowest, highest);           // the bar, not another rule, decides here
-  EXPECT_EQ(usual, none_under("0.4"));  // the default is the reader's own bar
+  EXPECT_EQ(usual, none_under("0.2"));  // the default is the reader's own bar
   // No digit of a few steps' network is sure beyond doubt: the highest bar reads nothing.
   EXPECT_EQ(highest, 12);
   // A bar outside [0, 1], or one without --ink, is refused by name.

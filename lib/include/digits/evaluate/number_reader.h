@@ -71,14 +71,16 @@ struct NumberReaderOptions {
   double cross_penalty = 0.043;    // when a stroke of one digit crosses a stroke of its neighbour
   double spacing_weight = 1.014;   // times the space between neighbours in H, within [-1, 1]
   double merge_penalty = 0.002;    // times the network's confidence in the two as one digit
-  // "No number": a digit read with less confidence than this (the highest bar that read the
-  // training writers' numbers as well as the model before did; docs/numbers.md has what each
-  // bar buys), wider than reject_wide H, with more ink than reject_ink H or strokes turning more
-  // than reject_turning full turns (a scribble): each of the last three beyond what 99.9% of
-  // the training writers' digits reach.
-  double min_confidence = 0.4;
+  // "No number": a digit read with less confidence than this (the lowest bar at which the
+  // shipped model still reads 93% of a set of letters as no number: each step down reads more
+  // numbers of writers it never saw; docs/numbers.md has what each bar buys), wider than
+  // reject_wide H, with more ink than reject_ink H or strokes turning more than reject_turning
+  // full turns (a scribble). The width and turning bounds are beyond what 99.9% of the training
+  // writers' digits reach, the ink bound beyond the most any of them reached in numbers of
+  // writers a model never saw (10.4 H; letters are no number without it).
+  double min_confidence = 0.2;
   double reject_wide = 2.5;
-  double reject_ink = 6.0;
+  double reject_ink = 12.0;
   double reject_turning = 3.5;
   // Two digits read as 1 whose leans differ by more than this many degrees: a writer's 1s lean
   // alike, the straight strokes of a V, W, M, N or X do not (docs/numbers.md).
