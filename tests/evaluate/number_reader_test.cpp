@@ -130,8 +130,8 @@ TEST(NumberReader, EndsApartIsTheNearestPairOfEnds) {
   EXPECT_TRUE(std::isinf(ends_apart(down, {})));
 }
 
-// A writer's 1s lean alike; two 1s leaning apart (a V in two strokes) are no number.
-TEST(NumberReader, OnesLeaningApartAreNoNumber) {
+// Two strokes each read as a sure 1, and together as a doubtful digit.
+NumberCandidates two_ones() {
   auto c = made(2, 2, [](size_t, size_t count) { return count == 1 ? 0.99f : 0.1f; });
   for (auto& d : c.candidates) {
     if (d.count != 1) continue;
@@ -139,6 +139,12 @@ TEST(NumberReader, OnesLeaningApartAreNoNumber) {
     d.probabilities.fill(0.01f / 9);
     d.probabilities[1] = d.confidence;
   }
+  return c;
+}
+
+// A writer's 1s lean alike; two 1s leaning apart (a V in two strokes) are no number.
+TEST(NumberReader, OnesLeaningApartAreNoNumber) {
+  auto c = two_ones();
   NumberReaderOptions o;
   o.reject_lean = 30;
   auto lean = [&](double left, double right) {
@@ -156,13 +162,7 @@ TEST(NumberReader, OnesLeaningApartAreNoNumber) {
 // Two 1s whose strokes meet end to end at an angle are the corner of a letter (an N, the middle of
 // an M); touching 1s that stand side by side, or 1s apart, are 1s.
 TEST(NumberReader, OnesMeetingEndToEndAtAnAngleAreNoNumber) {
-  auto c = made(2, 2, [](size_t, size_t count) { return count == 1 ? 0.99f : 0.1f; });
-  for (auto& d : c.candidates) {
-    if (d.count != 1) continue;
-    d.digit = 1;
-    d.probabilities.fill(0.01f / 9);
-    d.probabilities[1] = d.confidence;
-  }
+  auto c = two_ones();
   const NumberReaderOptions o;
   ASSERT_LT(25, o.reject_lean) << "the lean rule alone would not say none below";
   auto read = [&](double left, double right, double apart) {
