@@ -296,6 +296,8 @@ NumberReading decode_number(const NumberCandidates& c, const NumberReaderOptions
     r.ink = d->ink, r.turning = d->turning, r.lean = d->lean;
     reading.digits.push_back(std::move(r));
   }
+  // How near each digit's strokes come to the next's, end to end (candidates made without the
+  // ends' distances, as a test may make them, meet nowhere).
   for (size_t i = 0; i + 1 < chosen.size() && c.ends_apart.size() == n; ++i) {
     const DigitCandidate &a = *chosen[i], &b = *chosen[i + 1];
     double& least = reading.digits[i].ends_to_next;
