@@ -1,7 +1,8 @@
 // Tests of digits/data/training_data.h: load_data joins several files in order (CSV files of one
-// format, UNIPEN and InkML pen files drawn with several brushes and bent by --pen-warp), records
-// where each row came from, and keeps a pen digit's drawings on one side of the split; ink that is
-// not a digit (letters, pairs of digits) joins as rows labelled kNotDigit, always trained on.
+// format, UNIPEN and InkML pen files drawn with several brushes, bent by --pen-warp and slanted by
+// --pen-slant), records where each row came from, and keeps a pen digit's drawings on one side of
+// the split; ink that is not a digit (letters, pairs of digits) joins as rows labelled kNotDigit,
+// always trained on.
 #include "digits/data/training_data.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +71,30 @@ TEST(PenData, WarpedDrawingsAreTheSameForTheSameSeed) {
     bent_apart += diff(*warped) > diff(*plain);
   }
   EXPECT_GT(bent_apart, 20);
+}
+
+TEST(PenData, SlantedDrawingsAreSeededAndLeanEachTheirOwnWay) {
+  TempDir dir;
+  write_file(dir.file("pen.tra"), synthetic_unipen(3, 2, 6));
+  DataOptions options;
+  options.pen_brushes = {1, 1};  // two drawings of each digit, alike unless slanted
+  auto plain = load_data({dir.file("pen.tra")}, options);
+  options.pen_slant = 30;
+  options.pen_warp_seed = 7;
+  auto slanted = load_data({dir.file("pen.tra")}, options);
+  auto again = load_data({dir.file("pen.tra")}, options);
+  options.pen_warp_seed = 8;
+  auto other = load_data({dir.file("pen.tra")}, options);
+  ASSERT_TRUE(plain && slanted && again && other);
+  EXPECT_TRUE(torch::equal(slanted->images, again->images));
+  EXPECT_TRUE(torch::equal(slanted->labels, plain->labels));
+  EXPECT_FALSE(torch::equal(slanted->images, other->images));
+  int64_t apart = 0;
+  for (int64_t i = 0; i < 30; ++i) {
+    EXPECT_TRUE(torch::equal(plain->images[2 * i], plain->images[2 * i + 1]));
+    apart += !torch::equal(slanted->images[2 * i], slanted->images[2 * i + 1]);
+  }
+  EXPECT_GT(apart, 25);
 }
 
 TEST(PenData, JoinsCsvRowsAndPenDrawingsAndSplitsDigitsWhole) {

@@ -1,6 +1,6 @@
 // Tests of digits/ink/pen.h: pen digits drawn as the app draws them (fitted to the canvas, y turned
 // downwards, whole pointer pixels), as replay scripts that digit-draw turns into exactly the
-// library's input, and bent by seed and strength (--pen-warp).
+// library's input, bent by seed and strength (--pen-warp) and slanted (--pen-slant).
 #include "digits/ink/pen.h"
 
 #include <gtest/gtest.h>
@@ -198,6 +198,26 @@ TEST(PenDigit, WarpBendsTheStrokesBySeedAndStrength) {
     }
   }
   EXPECT_LT(step, moved / 10);
+}
+
+TEST(PenDigit, SlantMovesEachPointSidewaysByItsHeight) {
+  PenDigit one;  // an upright stroke from (0, 0) up to (0, 100), y up
+  one.label = 1, one.writer = 4;
+  one.strokes.push_back({{0, 0}, {0, 50}, {0, 100}});
+  const PenDigit right = slant_pen_digit(one, 45);
+  ASSERT_EQ(right.strokes.size(), 1u);
+  ASSERT_EQ(right.strokes[0].size(), 3u);
+  EXPECT_EQ(right.label, 1);
+  EXPECT_EQ(right.writer, 4);
+  // About the middle height: the top moves right, the bottom left, the middle stays.
+  EXPECT_NEAR(right.strokes[0][2].x, 50, 1e-9);
+  EXPECT_NEAR(right.strokes[0][1].x, 0, 1e-9);
+  EXPECT_NEAR(right.strokes[0][0].x, -50, 1e-9);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(right.strokes[0][k].y, one.strokes[0][k].y);
+  EXPECT_NEAR(slant_pen_digit(one, -20).strokes[0][2].x,
+              -50 * std::tan(20 * 3.14159265358979 / 180), 1e-9);
+  EXPECT_EQ(slant_pen_digit(one, 0).strokes[0][2].x, 0);
+  EXPECT_TRUE(slant_pen_digit(PenDigit{}, 30).strokes.empty());
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Pen handwriting through the real programs: digit-train learns from UNIPEN files alone (drawn
-// with several brushes, bent by --pen-warp), digit-predict scores them writer by writer and draws
-// what it misread (--misread-png), finds the run's hold-out again, and refuses one for runs that
-// bent their strokes each its own way; ink that is not a digit (--not-digits, --not-digit-pairs)
-// is trained on and the hold-out found again.
+// with several brushes, bent by --pen-warp, slanted by --pen-slant), digit-predict scores them
+// writer by writer and draws what it misread (--misread-png), finds the run's hold-out again, and
+// refuses one for runs that bent their strokes each its own way; ink that is not a digit
+// (--not-digits, --not-digit-pairs) is trained on and the hold-out found again.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -45,7 +45,7 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
   const Outcome trained =
       run(command(kTrain, "--epochs 4 --width 8 --batch-size 32 --threads 1 --quiet --seed 3",
                   {"--data", dir.file("pen.tra"), "--pen-brushes", "0.8", "1.25", "--pen-warp",
-                   "0.04", "--checkpoint-dir", dir.file("run")}),
+                   "0.04", "--pen-slant", "15", "--checkpoint-dir", dir.file("run")}),
           dir.file("train"));
   ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
   EXPECT_NE(trained.err.find("720 training and 80 validation images"), std::string::npos)
@@ -74,7 +74,7 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
   ASSERT_GT(png.size(), 100u) << scored.describe();
   EXPECT_EQ(png.substr(1, 3), "PNG");
 
-  // The run's hold-out: its pen rows, drawn with its brushes and bent by its warp, are found
+  // The run's hold-out: its pen rows, drawn with its brushes, bent and slanted, are found
   // again from the checkpoint (a drawing that differs fails the data's fingerprint).
   expect_holdout_of(dir, 80);
 
@@ -91,7 +91,7 @@ TEST(PenPrograms, TrainOnPenDigitsThenScoreEachWriterAndDrawTheMisreads) {
                                     dir.file("other/last.pt"), "--data", dir.file("pen.tra")}),
                            dir.file("holdout-both"));
   EXPECT_TRUE(both.exited && both.code == 2) << both.describe();
-  EXPECT_NE(both.err.find("bent by their own --seed"), std::string::npos) << both.describe();
+  EXPECT_NE(both.err.find("slanted by their own --seed"), std::string::npos) << both.describe();
 }
 
 // Not-digit ink joins the training rows only: the digits split as before, and digit-predict finds

@@ -21,8 +21,10 @@ DataOptions data_options(const TrainConfig& config) {
   d.limit = config.limit;
   d.pen_brushes = config.pen_brushes;
   d.pen_warp = config.pen_warp;
-  // Only bent strokes depend on the seed: runs of other seeds otherwise load the same data.
-  d.pen_warp_seed = config.pen_warp > 0 ? config.seed : 0;
+  d.pen_slant = config.pen_slant;
+  // Only bent or slanted strokes depend on the seed: runs of other seeds otherwise load the same
+  // data.
+  d.pen_warp_seed = config.pen_warp > 0 || config.pen_slant > 0 ? config.seed : 0;
   d.not_digit_paths = config.not_digit_paths;
   d.not_digit_pairs = config.not_digit_pairs;
   d.not_digit_seed = config.not_digit_pairs > 0 ? config.seed : 0;
@@ -78,8 +80,12 @@ Dataset draw_pen_digits(const std::vector<PenDigit>& digits, const DataOptions& 
         style.brush_radius = static_cast<float>(style.brush_radius * options.pen_brushes[b]);
         const uint64_t bend = mix_seed(options.pen_warp_seed, static_cast<uint64_t>(first_pen + i),
                                        static_cast<uint64_t>(b));
-        const DigitPixels drawn =
-            render_pen_digit(warp_pen_digit(digits[i], options.pen_warp, bend), style);
+        PenDigit bent = warp_pen_digit(digits[i], options.pen_warp, bend);
+        if (options.pen_slant > 0) {
+          const double u = SeededDraws(mix_seed(bend, 0x51a47ULL)).uniform();
+          bent = slant_pen_digit(bent, (2 * u - 1) * options.pen_slant);
+        }
+        const DigitPixels drawn = render_pen_digit(bent, style);
         std::copy(drawn.begin(), drawn.end(), pixels + (i * brushes + b) * kPixels);
         labels[i * brushes + b] = digits[i].label;
       }

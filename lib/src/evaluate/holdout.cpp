@@ -15,8 +15,12 @@ std::string describe(const Holdout& h) {
          ", " +
          (h.data.limit < 0 ? std::string("all rows")
                            : "first " + std::to_string(h.data.limit) + " rows") +
-         (h.data.pen_warp > 0 ? ", pen strokes bent by seed " + std::to_string(h.data.pen_warp_seed)
-                              : std::string());
+         (h.data.pen_warp_seed != 0
+              ? std::string(", pen strokes ") + (h.data.pen_warp > 0 ? "bent" : "") +
+                    (h.data.pen_warp > 0 && h.data.pen_slant > 0 ? " and " : "") +
+                    (h.data.pen_slant > 0 ? "slanted" : "") + " by seed " +
+                    std::to_string(h.data.pen_warp_seed)
+              : std::string());
 }
 
 }  // namespace
@@ -40,15 +44,15 @@ Result<Holdout> common_holdout(const std::vector<Checkpoint>& members,
     auto other = holdout_of(members[i]);
     if (!other) return Error{name(i) + ": " + other.error().message};
     if (*other != *first || members[i].data != members[0].data) {
-      return Error{name(i) + " held out other rows than " + name(0) + " (" + describe(*other) +
-                   " vs " + describe(*first) +
-                   (members[i].data != members[0].data ? "; trained on other data" : "") +
-                   "): train ensemble members on the same data with the same --split-seed" +
-                   (other->data.pen_warp_seed != first->data.pen_warp_seed
-                        ? std::string("; members whose pen strokes were bent by their own "
-                                      "--seed drew their held-out digits differently, so score "
-                                      "such an ensemble with --holdout-seed on the CSV files")
-                        : std::string())};
+      return Error{
+          name(i) + " held out other rows than " + name(0) + " (" + describe(*other) + " vs " +
+          describe(*first) + (members[i].data != members[0].data ? "; trained on other data" : "") +
+          "): train ensemble members on the same data with the same --split-seed" +
+          (other->data.pen_warp_seed != first->data.pen_warp_seed
+               ? std::string("; members whose pen strokes were bent or slanted by "
+                             "their own --seed drew their held-out digits differently, so score "
+                             "such an ensemble with --holdout-seed on the CSV files")
+               : std::string())};
     }
   }
   return first;

@@ -119,6 +119,18 @@ PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed) {
   return out;
 }
 
+PenDigit slant_pen_digit(const PenDigit& digit, double degrees) {
+  constexpr double kPi = 3.14159265358979323846;
+  const Box box = bounds(digit);
+  if (!(box.y1 >= box.y0)) return digit;  // no points
+  const double cy = box.cy(), shear = std::tan(degrees * kPi / 180);
+  PenDigit out = digit;
+  for (auto& stroke : out.strokes) {
+    for (PenPoint& p : stroke) p.x += shear * (p.y - cy);  // y up: the top moves right
+  }
+  return out;
+}
+
 std::string pen_replay(const PenDigit& digit, const PenStyle& style) {
   auto text = [](float v) {
     char buf[32];

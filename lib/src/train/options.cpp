@@ -76,6 +76,11 @@ std::vector<OptionSpec> make_table() {
       "UNIPEN data: bend each pen digit's strokes before drawing them, by a smooth random "
       "displacement of this root-mean-square, a fraction of the digit's size (0: as written)",
       [](R c) -> double& { return c.pen_warp; }, between(0, 0.25))));
+  t.push_back(data_role(number(
+      "pen-slant",
+      "UNIPEN data: slant each drawing of a pen digit (and of --not-digits ink) by a random "
+      "angle up to this many degrees either way, its top moved sideways (0: as written)",
+      [](R c) -> double& { return c.pen_slant; }, between(0, 45))));
   {
     t.push_back(
         paths("not-digits",

@@ -30,6 +30,9 @@ struct DataOptions {
   // (0: as written), seeded by `pen_warp_seed`, the digit's place and the brush.
   double pen_warp = 0;
   uint64_t pen_warp_seed = 0;
+  // ... and then slanted (slant_pen_digit) by an angle drawn evenly from -pen_slant to pen_slant
+  // degrees, seeded as the bend is (0: as written). Writers slant their digits differently.
+  double pen_slant = 0;
   // Ink that is not a digit, drawn as pen digits are (brushes, warp) and labelled kNotDigit:
   // every sample of these ink files (InkML, UNIPEN: letters, symbols), and `not_digit_pairs`
   // pairs of neighbouring digits of one writer, composed (compose.h, seeded by
@@ -44,13 +47,13 @@ struct DataOptions {
 
   bool operator==(const DataOptions& o) const {
     return limit == o.limit && pen_brushes == o.pen_brushes && pen == o.pen &&
-           pen_warp == o.pen_warp && pen_warp_seed == o.pen_warp_seed &&
+           pen_warp == o.pen_warp && pen_warp_seed == o.pen_warp_seed && pen_slant == o.pen_slant &&
            not_digit_paths == o.not_digit_paths && not_digit_pairs == o.not_digit_pairs &&
            not_digit_seed == o.not_digit_seed;
   }
 };
 
-// The data options of a training run: its --limit, --pen-brushes, --pen-warp and
+// The data options of a training run: its --limit, --pen-brushes, --pen-warp, --pen-slant and
 // --not-digit-pairs (seeded by --seed), its --not-digits, and where its data paths came from.
 DataOptions data_options(const TrainConfig& config);
 

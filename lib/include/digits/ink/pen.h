@@ -60,6 +60,10 @@ PenDigit pen_digit_of(const std::vector<InkStroke>& strokes, const std::vector<s
 // strength 0 returns the digit unchanged.
 PenDigit warp_pen_digit(const PenDigit& digit, double strength, uint64_t seed);
 
+// The digit slanted by `degrees` (positive: its top moved right), about its box's middle height:
+// each point moves sideways in proportion to its height, as a writer's slant moves it.
+PenDigit slant_pen_digit(const PenDigit& digit, double degrees);
+
 // A replay script (replay.h) that draws the digit in digit-draw with its default brush: one
 // down, moves and up per stroke, at the same canvas points.
 std::string pen_replay(const PenDigit& digit, const PenStyle& style = {});

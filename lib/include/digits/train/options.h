@@ -35,7 +35,8 @@ struct TrainConfig {
   int64_t limit = -1;                   // use the first N rows of the data; -1 for all
   // Pen digits of UNIPEN files are drawn once per brush, radii relative to the app's default.
   std::vector<double> pen_brushes = {1.0};
-  double pen_warp = 0;  // strokes bent before drawing (warp_pen_digit's strength); 0: as written
+  double pen_warp = 0;   // strokes bent before drawing (warp_pen_digit's strength); 0: as written
+  double pen_slant = 0;  // strokes slanted before drawing by up to this many degrees; 0: as written
   // Ink that is not a digit, trained towards equal probabilities (training_data.h, trainer.h):
   // every sample of these ink files, and pairs of neighbouring pen digits composed as numbers
   // are; `not_digit_weight` weighs their loss against the digits'.
