@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <map>
+#include <string>
 
 namespace number_tune {
 
@@ -58,43 +60,35 @@ Score score(const Fold& fold, const NumberReaderOptions& o) {
 }
 
 void why_none(const Fold& fold, const NumberReaderOptions& o) {
-  size_t doubted_right = 0, doubted_wrong = 0, doubted_cut = 0, shape = 0;
+  size_t doubted_right = 0, doubted_wrong = 0, doubted_cut = 0;
   std::array<size_t, digits::kClasses> right_by_class{};
-  std::array<size_t, 3> bounds{};  // digits beyond the bound of width, ink, turning
+  std::map<std::string, size_t> other;  // the other reasons (NoNumber), by name
   for (size_t i = 0; i < fold.numbers.size(); ++i) {
     const auto reading = digits::decode_number(fold.candidates[i], o);
     if (reading.number) continue;
-    const auto least =
-        std::min_element(reading.digits.begin(), reading.digits.end(),
-                         [](const auto& a, const auto& b) { return a.confidence < b.confidence; });
-    if (least == reading.digits.end() || least->confidence >= o.min_confidence) {
-      ++shape;
-      for (const auto& d : reading.digits) {
-        const double h = reading.height;
-        if ((d.x1 - d.x0) / h > o.reject_wide) ++bounds[0];
-        if (d.ink > o.reject_ink) ++bounds[1];
-        if (d.turning > o.reject_turning) ++bounds[2];
-      }
+    if (reading.why != digits::NoNumber::kDoubted) {
+      ++other[digits::no_number_name(reading.why)];
       continue;
     }
+    const auto& doubted = reading.digits[static_cast<size_t>(reading.why_digit)];
     const auto& s = fold.numbers[i];
     const auto part = std::find_if(s.parts.begin(), s.parts.end(),
-                                   [&](const auto& p) { return p.strokes == least->strokes; });
+                                   [&](const auto& p) { return p.strokes == doubted.strokes; });
     if (part == s.parts.end()) {
       ++doubted_cut;
-    } else if (part->label == std::string(1, static_cast<char>('0' + least->digit))) {
+    } else if (part->label == std::string(1, static_cast<char>('0' + doubted.digit))) {
       ++doubted_right;
-      ++right_by_class[static_cast<size_t>(least->digit)];
+      ++right_by_class[static_cast<size_t>(doubted.digit)];
     } else {
       ++doubted_wrong;
     }
   }
   std::printf("  no number: a digit doubted, cut and read right %zu (by class:", doubted_right);
   for (size_t k : right_by_class) std::printf(" %zu", k);
-  std::printf(
-      "), cut right but read wrong %zu, cut otherwise %zu; a shape bound %zu (digits too wide "
-      "%zu, with too much ink %zu, turning %zu; the rest 1s leaning apart or meeting)\n",
-      doubted_wrong, doubted_cut, shape, bounds[0], bounds[1], bounds[2]);
+  std::printf("), cut right but read wrong %zu, cut otherwise %zu; other reasons:", doubted_wrong,
+              doubted_cut);
+  for (const auto& [name, n] : other) std::printf(" %s %zu", name.c_str(), n);
+  std::printf("%s\n", other.empty() ? " none" : "");
 }
 
 }  // namespace number_tune

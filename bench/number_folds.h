@@ -34,9 +34,9 @@ Runs read_runs(const digits::NumberReading& r, const digits::NumberCandidates& c
 // none counts all its digits wrong), and of numbers read as no number.
 Score score(const Fold& fold, const digits::NumberReaderOptions& o);
 
-// Prints why the numbers of `fold` read as no number: a digit doubted (the least sure one cut
-// where the truth cuts and read right, cut right but read wrong, or cut otherwise) or a shape
-// bound (which ones).
+// Prints why the numbers of `fold` read as no number (NumberReading::why): a digit doubted (cut
+// where the truth cuts and read right, cut right but read wrong, or cut otherwise), or another
+// reason (each by name).
 void why_none(const Fold& fold, const digits::NumberReaderOptions& o);
 
 }  // namespace number_tune

@@ -65,6 +65,11 @@ int main(int argc, char** argv) {
   app.add_option("--min-confidence", defaults.min_confidence,
                  "No number when a digit is read with less confidence")
       ->capture_default_str();
+  app.add_option("--among-sure-share", defaults.among_sure_share,
+                 "Among digits all read with --sure-confidence, the bar is this share of the bar")
+      ->capture_default_str();
+  app.add_option("--sure-confidence", defaults.sure_confidence, "See --among-sure-share")
+      ->capture_default_str();
   app.add_option("--reject-ink", defaults.reject_ink, "No number: a digit with more ink (H)")
       ->capture_default_str();
   app.add_option("--corner-lean", defaults.reject_corner_lean,

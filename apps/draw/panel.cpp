@@ -26,7 +26,8 @@ void View::draw_panel(const AppState& state) {
   int y = layout_.panel.y;
   const auto& number = recognizer.number();
   const bool several = number && number->digits.size() > 1;
-  // With several digits, the bars show the least sure digit's probabilities: its alternatives.
+  // With several digits, the bars show the probabilities (the alternatives) of the digit that
+  // made the ink no number, else of the least sure digit.
   std::optional<Prediction> doubtful;
   size_t doubtful_at = 0;
   if (several) {
@@ -34,6 +35,10 @@ void View::draw_panel(const AppState& state) {
       if (i == 0 || number->digits[i].confidence < number->digits[doubtful_at].confidence) {
         doubtful_at = i;
       }
+    }
+    if (!number->number && number->why_digit >= 0 &&
+        static_cast<size_t>(number->why_digit) < number->digits.size()) {
+      doubtful_at = static_cast<size_t>(number->why_digit);
     }
     const ReadDigit& d = number->digits[doubtful_at];
     doubtful = Prediction{d.probabilities, d.digit, d.confidence};
@@ -50,10 +55,12 @@ void View::draw_panel(const AppState& state) {
     const int right = x + w;
     text(f.text.get(), number->number ? percent(number->confidence) : "no number", right,
          y + px(t.confidence_top), number->number ? t.top_bar : t.error_text, Align::kRight);
+    // Why it is no number ("digit 3 doubtful"), else which digit the bars are of.
     char line[96];
     std::snprintf(line, sizeof line, "bars: digit %zu of %zu", doubtful_at + 1,
                   number->digits.size());
-    text(f.small.get(), line, right, y + px(t.confidence_label_top), t.dim_text, Align::kRight);
+    text(f.small.get(), number->number ? std::string(line) : number->why_text(), right,
+         y + px(t.confidence_label_top), t.dim_text, Align::kRight);
   } else if (p) {
     text(f.big.get(), std::to_string(p->digit), x, y - px(t.answer_raise), t.text);
     text(f.text.get(), percent(p->confidence), answer_x, y + px(t.confidence_top), t.top_bar);

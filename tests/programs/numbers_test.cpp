@@ -104,7 +104,9 @@ TEST(NumberPrograms, MinConfidenceIsTheBarOfNoNumber) {
   const Outcome trained = run(testing::tiny_run(dir.file("run")), dir.file("train"));
   ASSERT_TRUE(trained.exited && trained.code == 0) << trained.describe();
   testing::write_file(dir.file("pen.tes"), testing::synthetic_unipen(4, 3, 9));
-  // How many of the same 12 composed numbers read as none under a bar (none: the default).
+  // How many of the same 12 composed numbers read as none under a bar (none: the default), and
+  // how many of them say a digit was doubted (each says why).
+  int doubted = 0;
   auto none_under = [&](const std::string& bar) {
     std::vector<std::string> args = {"--checkpoint", dir.file("run/best.pt"), "--ink",
                                      dir.file("pen.tes")};
@@ -113,8 +115,14 @@ TEST(NumberPrograms, MinConfidenceIsTheBarOfNoNumber) {
         run(command(kPredict, "--threads 1 --quiet --compose 12", args), dir.file("predict" + bar));
     EXPECT_TRUE(o.exited && o.code == 0) << o.describe();
     int none = 0;
+    doubted = 0;
     for (const std::string& line : lines(o.out)) {
-      none += line.rfind("composed:", 0) == 0 && line.find(" number=none ") != std::string::npos;
+      if (line.rfind("composed:", 0) != 0 || line.find(" number=none ") == std::string::npos) {
+        continue;
+      }
+      ++none;
+      EXPECT_NE(line.find(" why="), std::string::npos) << line;
+      doubted += std::regex_search(line, std::regex(" why=doubted:[1-9][0-9]*$"));
     }
     return none;
   };
@@ -124,7 +132,8 @@ TEST(NumberPrograms, MinConfidenceIsTheBarOfNoNumber) {
   EXPECT_LT(lowest, highest);           // the bar, not another rule, decides here
   EXPECT_EQ(usual, none_under("0.2"));  // the default is the reader's own bar
   // No digit of a few steps' network is sure beyond doubt: the highest bar reads nothing.
-  EXPECT_EQ(highest, 12);
+  EXPECT_EQ(none_under("1"), 12);
+  EXPECT_GT(doubted, 0) << "a digit under the bar is named";
   // A bar outside [0, 1], or one without --ink, is refused by name.
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--ink", dir.file("pen.tes"), "--min-confidence", "1.5"},

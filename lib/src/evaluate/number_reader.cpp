@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <tuple>
@@ -103,38 +104,87 @@ double dot(const std::vector<double>& w, const std::vector<double>& f, size_t of
   return s;
 }
 
-// Whether the reading is a number, and its confidence.
+// Whether the reading is a number, why not when not (the first reason in NoNumber's order), and
+// its confidence.
 void judge(NumberReading& reading, const NumberReaderOptions& options) {
-  reading.number = !reading.digits.empty();
-  reading.confidence = 1;
+  reading.why = reading.digits.empty() ? NoNumber::kNoInk : NoNumber::kNumber;
+  reading.why_digit = -1;
+  auto fail = [&](NoNumber why, size_t digit) {
+    if (reading.why != NoNumber::kNumber && reading.why <= why) return;
+    reading.why = why, reading.why_digit = static_cast<int64_t>(digit);
+  };
   // A writer's 1s lean alike: 1s leaning apart are the straight strokes of a V, W, M, N or X.
-  // Without two 1s the spread is -infinity or 0, never over the bound.
-  double most_left = std::numeric_limits<double>::infinity(), most_right = -most_left;
-  for (const ReadDigit& d : reading.digits) {
+  size_t most_left = 0, most_right = 0;
+  bool ones = false;
+  for (size_t i = 0; i < reading.digits.size(); ++i) {
+    const ReadDigit& d = reading.digits[i];
     if (d.digit != 1) continue;
-    most_left = std::min(most_left, d.lean), most_right = std::max(most_right, d.lean);
+    if (!ones || d.lean < reading.digits[most_left].lean) most_left = i;
+    if (!ones || d.lean > reading.digits[most_right].lean) most_right = i;
+    ones = true;
   }
-  if (most_right - most_left > options.reject_lean) reading.number = false;
+  if (ones &&
+      reading.digits[most_right].lean - reading.digits[most_left].lean > options.reject_lean) {
+    fail(NoNumber::kOnesLeanApart, std::min(most_left, most_right));
+  }
   // Two 1s meeting end to end at an angle are a corner of a letter: a writer's 1s stand apart.
   for (size_t i = 0; i + 1 < reading.digits.size(); ++i) {
     const ReadDigit &a = reading.digits[i], &b = reading.digits[i + 1];
     if (a.digit == 1 && b.digit == 1 && a.ends_to_next <= options.corner_distance &&
         std::fabs(a.lean - b.lean) > options.reject_corner_lean) {
-      reading.number = false;
+      fail(NoNumber::kCorner, i);
     }
   }
-  for (const ReadDigit& d : reading.digits) {
-    reading.confidence *= d.confidence;
-    if (d.confidence < options.min_confidence ||
-        (d.x1 - d.x0) / reading.height > options.reject_wide || d.ink > options.reject_ink ||
-        d.turning > options.reject_turning) {
-      reading.number = false;
-    }
+  size_t least = 0;
+  for (size_t i = 0; i < reading.digits.size(); ++i) {
+    const ReadDigit& d = reading.digits[i];
+    if ((d.x1 - d.x0) / reading.height > options.reject_wide) fail(NoNumber::kTooWide, i);
+    if (d.ink > options.reject_ink) fail(NoNumber::kTooMuchInk, i);
+    if (d.turning > options.reject_turning) fail(NoNumber::kTooMuchTurning, i);
+    if (d.confidence < reading.digits[least].confidence) least = i;
   }
+  // Among digits all read surely, the least sure one is doubted only under a lower bar.
+  bool among_sure = reading.digits.size() >= 2;
+  for (size_t i = 0; i < reading.digits.size(); ++i) {
+    if (i != least && reading.digits[i].confidence < options.sure_confidence) among_sure = false;
+  }
+  const double bar = options.min_confidence * (among_sure ? options.among_sure_share : 1.0);
+  if (!reading.digits.empty() && reading.digits[least].confidence < bar) {
+    fail(NoNumber::kDoubted, least);
+  }
+  reading.number = reading.why == NoNumber::kNumber;
+  reading.confidence = 1;
+  for (const ReadDigit& d : reading.digits) reading.confidence *= d.confidence;
   if (!reading.number) reading.confidence = 0;
 }
 
+// NoNumber's names, and what people are told (after "digit N" where the reason has a digit).
+struct NoNumberWords {
+  const char* name;
+  const char* text;
+  bool of_a_digit;
+};
+constexpr NoNumberWords kNoNumberWords[] = {
+    {"number", "", false},
+    {"no-ink", "no ink", false},
+    {"too-many-strokes", "too many strokes", false},
+    {"ones-lean-apart", "1s leaning apart", false},
+    {"corner", "1s meeting at a corner", false},
+    {"too-wide", " too wide", true},
+    {"too-much-ink", ": too much ink", true},
+    {"too-much-turning", ": a scribble", true},
+    {"doubted", " doubtful", true},
+};
+static_assert(std::size(kNoNumberWords) == static_cast<size_t>(NoNumber::kDoubted) + 1);
+
 }  // namespace
+
+const char* no_number_name(NoNumber why) { return kNoNumberWords[static_cast<size_t>(why)].name; }
+
+std::string NumberReading::why_text() const {
+  const NoNumberWords& w = kNoNumberWords[static_cast<size_t>(why)];
+  return w.of_a_digit ? "digit " + std::to_string(why_digit + 1) + w.text : w.text;
+}
 
 std::string NumberReading::text() const {
   if (!number) return "none";
@@ -351,6 +401,9 @@ NumberReading read_number(const Predictor& predictor, const std::vector<InkStrok
                           const NumberReaderOptions& options, CandidateCache* cache) {
   NumberReading reading =
       decode_number(number_candidates(predictor, strokes, options, cache), options);
+  const auto drawn =
+      std::count_if(strokes.begin(), strokes.end(), [](const InkStroke& s) { return !s.empty(); });
+  if (drawn > options.max_ink_strokes) reading.why = NoNumber::kTooManyStrokes;
   if (options.final_side <= 0 || options.final_side == options.render_side ||
       reading.digits.empty()) {
     return reading;

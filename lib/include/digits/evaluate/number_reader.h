@@ -15,11 +15,11 @@
 //     shorter, and two neighbours covering the same columns or whose strokes cross.
 //  4. The chosen digits are read again as pen digits at full size, which is how a one-digit
 //     number reads exactly as render_pen_digit and the network read it before. The number's
-//     confidence is the product of its digits' confidences. When a digit's
-//     confidence is under `min_confidence`, or a digit is far from the shape of one (wider than
-//     `reject_wide` H, or more ink or turning than a digit has), or its 1s lean apart or two
-//     of them meet end to end at an angle (the straight strokes of a letter), the ink is "no
-//     number".
+//     confidence is the product of its digits' confidences. When a digit's confidence is under
+//     `min_confidence` (a lower bar among sure digits), or a digit is far from the shape of one
+//     (wider than `reject_wide` H, or more ink or turning than a digit has), or its 1s lean
+//     apart or two of them meet end to end at an angle (the straight strokes of a letter), the
+//     ink is "no number" (NumberReading::why says which).
 #pragma once
 
 #include <array>
@@ -79,6 +79,13 @@ struct NumberReaderOptions {
   // writers' digits reach, the ink bound beyond the most any of them reached in numbers of
   // writers a model never saw (10.4 H; letters are no number without it).
   double min_confidence = 0.2;
+  // ... but a digit whose neighbours in the number are all read with at least `sure_confidence`
+  // is doubted only under `among_sure_share` of that bar: ink among a writer's clear digits is
+  // most likely an unfamiliar digit of theirs, while a letter cut into pieces is rarely sure of
+  // all its pieces but one. 0.15 at the bar of 0.2: halfway to the 0.1 of equal probabilities,
+  // which the network learnt for what is not a digit (docs/numbers.md has what it buys).
+  double among_sure_share = 0.75;
+  double sure_confidence = 0.9;
   double reject_wide = 2.5;
   double reject_ink = 12.0;
   double reject_turning = 3.5;
@@ -132,13 +139,35 @@ struct ReadDigit {
   double ends_to_next = std::numeric_limits<double>::infinity();
 };
 
+// Why ink reads as no number: the first of these that holds, in this order.
+enum class NoNumber {
+  kNumber,          // it is a number
+  kNoInk,           // no strokes with a point
+  kTooManyStrokes,  // more strokes than max_ink_strokes
+  kOnesLeanApart,   // two 1s lean more than reject_lean apart
+  kCorner,          // two neighbouring 1s meet end to end at an angle
+  kTooWide,         // a digit wider than reject_wide H
+  kTooMuchInk,      // a digit with more ink than reject_ink H
+  kTooMuchTurning,  // a digit whose strokes turn more than reject_turning
+  kDoubted,         // a digit read with less confidence than min_confidence
+};
+// "number", "no-ink", "too-many-strokes", "ones-lean-apart", "corner", "too-wide",
+// "too-much-ink", "too-much-turning", "doubted".
+const char* no_number_name(NoNumber why);
+
 struct NumberReading {
   bool number = false;            // false: no ink, or ink that is not a number
   std::vector<ReadDigit> digits;  // the best reading (also when it is not a number), left to right
   double confidence = 0;          // the product of the digits' confidences; 0 when no number
   double height = 0;              // the line's digit height H, in the ink's units
+  NoNumber why = NoNumber::kNoInk;
+  // The digit `why` is about (the first of two 1s; the least sure digit when doubted), or -1.
+  int64_t why_digit = -1;
   // "2024", or "none".
   std::string text() const;
+  // Why it is no number, for people: "digit 3 is doubtful", "1s leaning apart", ...; "" for a
+  // number.
+  std::string why_text() const;
 };
 
 // What the network read of candidates already seen, by their strokes' points: a drawing app
