@@ -1,22 +1,18 @@
 // Tests of digits/train/trainer.h: a short run learns; a stopped and resumed run equals an
 // uninterrupted one; resuming with other options or data is refused unless fine-tuning; the
-// training loss (smoothed, mixed, not-digit rows); the schedule and the metrics log it writes.
+// training loss (smoothed, mixed, not-digit rows). The schedule and the metrics log have files
+// of their own (schedule_test.cpp, metrics_log_test.cpp).
 #include "digits/train/trainer.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <csignal>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "test_util.h"
-#include "train/metrics_log.h"
 
 namespace digits {
 namespace {
@@ -384,19 +380,6 @@ TEST(Trainer, SplitSeedKeepsTheHeldOutRowsWhileSeedChangesTheRun) {
   EXPECT_NEAR((*tb)->evaluate(val).loss, rb.epochs[0].val_loss, 1e-6);
 }
 
-TEST(Schedule, OneCycleWarmsUpPeaksAndEndsNearZero) {
-  const int64_t total = 1000;
-  EXPECT_LT(scheduled_lr(Schedule::kOneCycle, 1.0, 0, total), 0.1);
-  double peak = 0;
-  for (int64_t s = 0; s < total; ++s)
-    peak = std::max(peak, scheduled_lr(Schedule::kOneCycle, 1.0, s, total));
-  EXPECT_NEAR(peak, 1.0, 1e-2);
-  EXPECT_LT(scheduled_lr(Schedule::kOneCycle, 1.0, total - 1, total), 1e-3);
-  EXPECT_DOUBLE_EQ(scheduled_lr(Schedule::kConstant, 0.5, 700, total), 0.5);
-  EXPECT_DOUBLE_EQ(scheduled_lr(Schedule::kCosine, 1.0, 0, total), 1.0);
-  EXPECT_NEAR(scheduled_lr(Schedule::kCosine, 1.0, total / 2, total), 0.5, 1e-2);
-}
-
 TEST(TrainingLoss, MixedLossWeighsTheTwoLabelsByTheBlendsWeight) {
   torch::manual_seed(4);
   const auto logits = torch::randn({4, 10}) * 3;
@@ -452,33 +435,6 @@ TEST(TrainingLoss, NotDigitRowsAreTrainedTowardsEqualProbabilities) {
   // Weight 0: the not-digit rows count as zero in the batch's mean.
   EXPECT_NEAR(training_loss(logits, labels, e, 0).item<double>(),
               (expected - w * (nll[1].mean() + nll[3].mean()).item<double>()) / 5, 1e-5);
-}
-
-// The log of epochs is appended a whole row at a time: a write cut short (a file-size limit here,
-// a full disk alike) is taken back, and the log reads as before, never with half a row.
-TEST(MetricsLog, ARowCutShortIsTakenBackAndTheLogStillReads) {
-  TempDir dir;
-  const detail::MetricsLog log(dir.file("metrics.csv"));
-  ASSERT_TRUE(log.append({1, 0.5, 0.4, 0.9, 0.001, 1000, 2, true}));
-  const std::string before = testing::read_file(log.path());
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{before.size() + 20, before.size() + 20};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-    const Status st = log.append({2, 0.25, 0.3, 0.95, 0.0005, 1000, 2, true});
-    ::_exit(!st && st.error().message.find("nothing was added") != std::string::npos ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the append must fail and say that nothing was added";
-  EXPECT_EQ(testing::read_file(log.path()), before);
-  auto rows = read_metrics_log(log.path());
-  ASSERT_TRUE(rows) << rows.error().message;
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ(rows->front().epoch, 1);
 }
 
 }  // namespace
