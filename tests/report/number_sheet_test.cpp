@@ -1,5 +1,6 @@
 // Tests of the number sheet (digits/report/number_sheet.h): a PNG with a tile per number, the ink
-// dark, each digit's box in colour; an empty sheet is still a picture; a mismatch is an error.
+// dark, each digit's box in colour, red for the digit that made it no number; an empty sheet is
+// still a picture; a mismatch is an error.
 #include "digits/report/number_sheet.h"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,20 @@ TEST(NumberSheet, DrawsTheInkAndABoxPerDigitRead) {
   EXPECT_GT(dark, 100) << "the ink";
   EXPECT_GT(blue, 50) << "the first digit's box";
   EXPECT_GT(orange, 50) << "the second digit's box";
+
+  // No number, because of the second digit: its box is red.
+  r.number = false, r.why = NoNumber::kDoubted, r.why_digit = 1;
+  ASSERT_TRUE(write_number_sheet(path, {s}, {r}));
+  const auto none = testing::read_png(path);
+  int red = 0;
+  orange = 0;
+  for (size_t i = 0; i + 2 < none.pixels.size(); i += 3) {
+    const int rd = none.pixels[i], green = none.pixels[i + 1], b = none.pixels[i + 2];
+    red += rd > 180 && green < 60 && b < 60;
+    orange += rd > 200 && green > 90 && green < 150 && b < 40;
+  }
+  EXPECT_GT(red, 50) << "the doubted digit's box";
+  EXPECT_EQ(orange, 0);
 }
 
 TEST(NumberSheet, NoNumberIsStillAPictureAndCountsMustMatch) {

@@ -65,7 +65,9 @@ Status write_number_sheet(const std::string& path, const std::vector<InkSample>&
     auto Y = [&](double y) { return oy + (y - ink.y0) * scale; };
     for (size_t k = 0; k < r.digits.size(); ++k) {
       const ReadDigit& d = r.digits[k];
-      const Rgb c = kBoxes[k % 2];
+      // The digit that made the ink no number (NumberReading::why) in the colour of the reading.
+      const bool why = !r.number && r.why_digit == static_cast<int64_t>(k);
+      const Rgb c = why ? detail::kRead : kBoxes[k % 2];
       sheet.box(static_cast<int>(X(d.x0)) - 2, static_cast<int>(Y(d.y0)) - 2,
                 static_cast<int>(X(d.x1)) + 2, static_cast<int>(Y(d.y1)) + 2, c);
       sheet.glyph(d.digit, static_cast<int>(X(d.x0)), y0 + kCaption, c);
