@@ -213,7 +213,13 @@ std::string App::number_line() const {
                 n ? n->text().c_str() : "none", n ? n->confidence : 0.0,
                 static_cast<long long>(state_.canvas.width()),
                 static_cast<long long>(state_.canvas.height()));
-  return buf;
+  std::string line = buf;
+  // Ink that is no number says why, as digit-predict --ink does (an empty canvas has no reading).
+  if (n && !n->number) {
+    line += std::string(" why=") + no_number_name(n->why);
+    if (n->why_digit >= 0) line += ":" + std::to_string(n->why_digit + 1);
+  }
+  return line;
 }
 
 std::string App::prediction_line() const {

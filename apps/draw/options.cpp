@@ -33,7 +33,8 @@ std::optional<int> parse_options(int argc, char** argv, DrawOptions* options) {
       ->check(CLI::ExistingFile);
   app.add_flag("--print-prediction", o.print_prediction,
                "after the replay print 'prediction=D confidence=P' (P a fraction) and the canvas "
-               "read as a number, 'number=DIGITS confidence=P canvas=WxH', on stdout");
+               "read as a number, 'number=DIGITS confidence=P canvas=WxH' (then 'why=REASON' "
+               "for ink that is no number, as digit-predict --ink says it), on stdout");
   app.add_option("--screenshot", o.screenshot,
                  "after the replay save the window to FILE (.bmp, or .png)")
       ->check(cli::BinaryFile);
