@@ -174,16 +174,18 @@ NumberCandidates number_candidates(const Predictor& predictor,
   c.height = line_height(used);
 
   const size_t n = c.order.size();
+  const auto most = static_cast<size_t>(std::max<int64_t>(1, options.max_strokes));
+  // Only strokes of two neighbouring candidates are compared: at most 2 * most - 1 apart.
   c.crosses.assign(n, std::vector<char>(n, 0));
-  c.ends_apart.assign(n, std::vector<double>(n, 0.0));
+  c.ends_apart.assign(n, std::vector<double>(n, std::numeric_limits<double>::infinity()));
   for (size_t a = 0; a < n; ++a) {
-    for (size_t b = a + 1; b < n; ++b) {
+    c.ends_apart[a][a] = 0;
+    for (size_t b = a + 1; b < n && b < a + 2 * most; ++b) {
       const size_t p = c.order[a], q = c.order[b];
       c.crosses[a][b] = c.crosses[b][a] = strokes_cross(strokes[p], spans[p], strokes[q], spans[q]);
       c.ends_apart[a][b] = c.ends_apart[b][a] = ends_apart(strokes[p], strokes[q]) / c.height;
     }
   }
-  const auto most = static_cast<size_t>(std::max<int64_t>(1, options.max_strokes));
   c.index.assign(n, std::vector<int64_t>(most, -1));
   std::vector<std::pair<double, double>> shape(strokes.size());
   std::vector<InkMoments> moments(strokes.size());

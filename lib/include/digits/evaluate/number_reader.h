@@ -123,7 +123,8 @@ struct NumberCandidates {
   // crosses[a][b]: whether the strokes at positions a and b of `order` cross each other
   std::vector<std::vector<char>> crosses;
   // ends_apart[a][b]: the least distance, in H, between an end of the stroke at position a of
-  // `order` and an end of the one at b
+  // `order` and an end of the one at b. Both are measured for strokes that two neighbouring
+  // candidates can hold (positions under 2 max_strokes apart); farther ones are 0 and infinity.
   std::vector<std::vector<double>> ends_apart;
 };
 
