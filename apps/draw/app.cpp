@@ -215,10 +215,7 @@ std::string App::number_line() const {
                 static_cast<long long>(state_.canvas.height()));
   std::string line = buf;
   // Ink that is no number says why, as digit-predict --ink does (an empty canvas has no reading).
-  if (n && !n->number) {
-    line += std::string(" why=") + no_number_name(n->why);
-    if (n->why_digit >= 0) line += ":" + std::to_string(n->why_digit + 1);
-  }
+  if (n && !n->number) line += " why=" + n->why_code();
   return line;
 }
 

@@ -96,11 +96,7 @@ int predict_ink(const PredictOptions& o, const digits::Predictor& predictor,
     std::printf("%s number=%s confidence=%.4f", samples->names[static_cast<size_t>(i)].c_str(),
                 reading.text().c_str(), reading.confidence);
     if (!sample.label.empty()) std::printf(" truth=%s", sample.label.c_str());
-    if (!reading.number) {
-      std::printf(" why=%s", digits::no_number_name(reading.why));
-      if (reading.why_digit >= 0)
-        std::printf(":%lld", static_cast<long long>(reading.why_digit + 1));
-    }
+    if (!reading.number) std::printf(" why=%s", reading.why_code().c_str());
     std::printf("\n");
     if (digits::is_number_label(sample.label) && reading.text() != sample.label) {
       misread_samples.push_back(sample);

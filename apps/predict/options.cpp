@@ -35,8 +35,8 @@ void add_predict_options(CLI::App& app, PredictOptions& o) {
       "sample in files of several), `PATH number=DIGITS confidence=P` (number=none where the "
       "ink is not a number, then why=REASON, e.g. why=doubted:3 for a third digit read with "
       "less confidence than --min-confidence); on labelled ink it then scores exact numbers, "
-      "digits (edit "
-      "distance) and each writer, and --misread-png draws the misread numbers with their "
+      "digits (edit distance) and each writer, and --misread-png draws the misread numbers with "
+      "their "
       "segmentation. --compose N reads N numbers composed from the pen digits in the --ink "
       "files instead (docs/numbers.md), e.g. the 14 test writers' numbers:\n"
       "  digit-predict --ink pendigits-orig.tes.gz --compose 3000");

@@ -99,11 +99,13 @@ TEST(NumberReader, ADoubtfulDigitOrAFarTooWideOneIsNoNumber) {
   EXPECT_EQ(r.why, NoNumber::kDoubted);
   EXPECT_EQ(r.why_digit, 0) << "the first of two alike";
   EXPECT_EQ(r.why_text(), "digit 1 doubtful");
+  EXPECT_EQ(r.why_code(), "doubted:1");
   o.min_confidence = 0.2;
   EXPECT_TRUE(decode_number(c, o).number);
   EXPECT_EQ(decode_number(c, o).why, NoNumber::kNumber);
   EXPECT_EQ(decode_number(c, o).why_digit, -1);
   EXPECT_EQ(decode_number(c, o).why_text(), "");
+  EXPECT_EQ(decode_number(c, o).why_code(), "");
   o.reject_wide = 0.5;  // each stroke is 0.6 H wide
   EXPECT_FALSE(decode_number(c, o).number);
   EXPECT_EQ(decode_number(c, o).why, NoNumber::kTooWide);
@@ -228,6 +230,7 @@ TEST(NumberReader, NoInkReadsAsNoNumber) {
   EXPECT_EQ(r.text(), "none");
   EXPECT_EQ(r.why, NoNumber::kNoInk);
   EXPECT_STREQ(no_number_name(r.why), "no-ink");
+  EXPECT_EQ(r.why_code(), "no-ink");
 }
 
 TEST(NumberReader, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {

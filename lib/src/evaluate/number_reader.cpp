@@ -141,6 +141,13 @@ static_assert(std::size(kNoNumberWords) == static_cast<size_t>(NoNumber::kDoubte
 
 const char* no_number_name(NoNumber why) { return kNoNumberWords[static_cast<size_t>(why)].name; }
 
+std::string NumberReading::why_code() const {
+  if (number) return "";
+  std::string code = no_number_name(why);
+  if (why_digit >= 0) code += ":" + std::to_string(why_digit + 1);
+  return code;
+}
+
 std::string NumberReading::why_text() const {
   const NoNumberWords& w = kNoNumberWords[static_cast<size_t>(why)];
   return w.of_a_digit ? "digit " + std::to_string(why_digit + 1) + w.text : w.text;
@@ -250,6 +257,8 @@ NumberCandidates number_candidates(const Predictor& predictor,
 NumberReading decode_number(const NumberCandidates& c, const NumberReaderOptions& options) {
   NumberReading reading;
   const size_t n = c.order.size();
+  // number_candidates reads no candidate of more strokes than a line of digits has.
+  if (static_cast<int64_t>(n) > options.max_ink_strokes) reading.why = NoNumber::kTooManyStrokes;
   if (n == 0 || c.candidates.empty()) return reading;
   const size_t most = c.index.front().size();
   const double h = c.height;
@@ -326,9 +335,6 @@ NumberReading read_number(const Predictor& predictor, const std::vector<InkStrok
                           const NumberReaderOptions& options, CandidateCache* cache) {
   NumberReading reading =
       decode_number(number_candidates(predictor, strokes, options, cache), options);
-  const auto drawn =
-      std::count_if(strokes.begin(), strokes.end(), [](const InkStroke& s) { return !s.empty(); });
-  if (drawn > options.max_ink_strokes) reading.why = NoNumber::kTooManyStrokes;
   if (options.final_side <= 0 || options.final_side == options.render_side ||
       reading.digits.empty()) {
     return reading;

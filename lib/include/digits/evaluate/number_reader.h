@@ -144,13 +144,14 @@ struct ReadDigit {
 enum class NoNumber {
   kNumber,          // it is a number
   kNoInk,           // no strokes with a point
-  kTooManyStrokes,  // more strokes than max_ink_strokes
+  kTooManyStrokes,  // more strokes than max_ink_strokes (none of them read)
   kOnesLeanApart,   // two 1s lean more than reject_lean apart
   kCorner,          // two neighbouring 1s meet end to end at an angle
   kTooWide,         // a digit wider than reject_wide H
   kTooMuchInk,      // a digit with more ink than reject_ink H
   kTooMuchTurning,  // a digit whose strokes turn more than reject_turning
-  kDoubted,         // a digit read with less confidence than min_confidence
+  kDoubted,         // a digit read with less confidence than its bar (min_confidence, lower
+                    // among sure digits)
 };
 // "number", "no-ink", "too-many-strokes", "ones-lean-apart", "corner", "too-wide",
 // "too-much-ink", "too-much-turning", "doubted".
@@ -166,8 +167,10 @@ struct NumberReading {
   int64_t why_digit = -1;
   // "2024", or "none".
   std::string text() const;
-  // Why it is no number, for people: "digit 3 is doubtful", "1s leaning apart", ...; "" for a
-  // number.
+  // Why it is no number, for programs: no_number_name(why), then ":N" for the Nth digit where
+  // the reason is about one ("doubted:3", "corner:1", "no-ink"); "" for a number.
+  std::string why_code() const;
+  // The same for people: "digit 3 doubtful", "1s leaning apart", ...; "" for a number.
   std::string why_text() const;
 };
 
